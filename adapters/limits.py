@@ -1,0 +1,54 @@
+"""Portable ceilings, below every backend's own, enforced before anything is sent.
+
+SQS allows 256 KiB per message (body plus attributes), Pub/Sub 10 MB; DynamoDB 400 KB per
+item, Firestore about 1 MiB. Enforcing the lowest everywhere, local included, means a
+payload that works on a laptop works on either cloud.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from adapters.errors import TooLarge
+
+MAX_MESSAGE_BYTES = 256 * 1024
+MAX_DOCUMENT_BYTES = 350_000
+# Pub/Sub caps one ack-deadline extension at 600 s; SQS allows 12 h. Portable: 600.
+MAX_LEASE_SECONDS = 600
+# SQS caps a message's delivery delay at 900 s; Pub/Sub has no per-message delay.
+MAX_RELEASE_DELAY_SECONDS = 600
+
+
+def message_size(body: str, attributes: Mapping[str, str] | None = None) -> int:
+    """Bytes counted against the message ceiling: UTF-8 body plus attribute names and values."""
+    size = len(body.encode("utf-8"))
+    for name, value in (attributes or {}).items():
+        size += len(name.encode("utf-8")) + len(value.encode("utf-8"))
+    return size
+
+
+def check_message(body: str, attributes: Mapping[str, str] | None = None) -> None:
+    size = message_size(body, attributes)
+    if size > MAX_MESSAGE_BYTES:
+        raise TooLarge(f"message is {size} bytes; the limit is {MAX_MESSAGE_BYTES} bytes")
+
+
+def document_size(doc_id: str, data: Mapping[str, Any]) -> int:
+    """Bytes counted against the document ceiling: the id plus compact JSON of the data."""
+    encoded = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+    return len(doc_id.encode("utf-8")) + len(encoded.encode("utf-8"))
+
+
+def check_document(doc_id: str, data: Mapping[str, Any]) -> None:
+    size = document_size(doc_id, data)
+    if size > MAX_DOCUMENT_BYTES:
+        raise TooLarge(
+            f"document {doc_id!r} is {size} bytes; the limit is {MAX_DOCUMENT_BYTES} bytes"
+        )
+
+
+def check_lease(seconds: float) -> None:
+    if not 0 < seconds <= MAX_LEASE_SECONDS:
+        raise ValueError(f"lease must be in (0, {MAX_LEASE_SECONDS}] seconds, got {seconds}")

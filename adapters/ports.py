@@ -1,0 +1,292 @@
+"""The three ports: BlobStore, JobQueue, DocumentStore.
+
+Everything above `adapters/` (the worker, the registry, the API) is written against these
+abstract classes only. Each backend (local, aws, gcp) implements all three, and one contract
+suite (`tests/contract/`) runs the same test bodies against every implementation.
+
+Shared rules, so that behaviour does not depend on the cloud:
+- Errors are the ones in `adapters.errors`: `NotFound`, `Conflict`, `TooLarge`,
+  `BackendUnavailable`, never an SDK exception.
+- Size ceilings (`adapters.limits`) are checked before anything is sent.
+- Pagination is a `Page` with an opaque `next_token`; `None` means the last page.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import IO, Any, Generic, Literal, TypeVar
+
+T = TypeVar("T")
+
+JSONDict = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of results; pass `next_token` back to get the next one (None: no more)."""
+
+    items: list[T]
+    next_token: str | None = None
+
+
+# --------------------------------------------------------------------------- blobs
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    """What a put returns and a listing yields. `sha256` is the hex digest of the content;
+    listings may leave it None (S3 and GCS do not return it without a per-object call)."""
+
+    key: str
+    size: int
+    sha256: str | None = None
+
+
+class BlobStore(abc.ABC):
+    """Binary objects by key (an S3 bucket, a GCS bucket, a directory).
+
+    Keys are '/'-separated UTF-8 strings without a leading '/' and without '..' segments.
+    """
+
+    @abc.abstractmethod
+    def put(
+        self,
+        key: str,
+        data: bytes | IO[bytes],
+        *,
+        create_only: bool = False,
+        content_type: str | None = None,
+    ) -> BlobInfo:
+        """Store `data` (bytes, or a binary file object read to its end) under `key`.
+
+        With `create_only`, raise `Conflict` if the key exists; the check is atomic on the
+        backend (S3 `IfNoneMatch`, GCS `if_generation_match=0`, a hard link locally), so
+        two writers racing for one key get exactly one success.
+        Returns the stored size and SHA-256 of the content.
+        """
+
+    @abc.abstractmethod
+    def get(self, key: str) -> bytes:
+        """The whole content of `key`; `NotFound` if absent."""
+
+    @abc.abstractmethod
+    def open(self, key: str) -> IO[bytes]:
+        """A readable binary stream of `key` (use as a context manager); `NotFound` if absent."""
+
+    @abc.abstractmethod
+    def exists(self, key: str) -> bool:
+        """Whether `key` exists."""
+
+    @abc.abstractmethod
+    def list(
+        self, prefix: str = "", *, page_size: int = 1000, page_token: str | None = None
+    ) -> Page[BlobInfo]:
+        """Keys starting with `prefix`, in lexicographic order, one page at a time."""
+
+    @abc.abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove `key`. Deleting a missing key is not an error (as on S3 and GCS)."""
+
+    def iter(self, prefix: str = "", *, page_size: int = 1000) -> Iterator[BlobInfo]:
+        """Every key under `prefix`, following pagination."""
+        token: str | None = None
+        while True:
+            page = self.list(prefix, page_size=page_size, page_token=token)
+            yield from page.items
+            token = page.next_token
+            if token is None:
+                return
+
+
+# --------------------------------------------------------------------------- queue
+
+
+@dataclass(frozen=True)
+class Message:
+    """A received message. `delivery_count` is 1 on first delivery and grows on each
+    redelivery (lease expiry or release). `receipt` is the backend's handle for this
+    delivery: ack/extend/release take the whole Message."""
+
+    id: str
+    body: str
+    attributes: dict[str, str]
+    delivery_count: int
+    receipt: str = field(repr=False)
+    dead_letter: bool = False
+
+
+class JobQueue(abc.ABC):
+    """At-least-once work queue with leases and a dead-letter queue.
+
+    A received message is invisible to other consumers for its lease. It is delivered again
+    when the lease expires or it is released; after `max_deliveries` deliveries without an
+    ack it moves to the dead-letter queue with its body intact.
+    """
+
+    max_deliveries: int
+
+    @abc.abstractmethod
+    def send(self, body: str, attributes: Mapping[str, str] | None = None) -> str:
+        """Enqueue; returns the message id. `TooLarge` past 256 KiB (body + attributes)."""
+
+    @abc.abstractmethod
+    def receive(
+        self, max_messages: int = 1, *, lease_seconds: float = 60, wait_seconds: float = 0
+    ) -> list[Message]:
+        """Up to `max_messages` (1..10) messages, each leased for `lease_seconds` (<= 600).
+
+        Waits up to `wait_seconds` for a first message (long polling); may return fewer
+        than asked, or none.
+        """
+
+    @abc.abstractmethod
+    def extend(self, message: Message, lease_seconds: float) -> None:
+        """Make the lease end `lease_seconds` (<= 600) from now. `NotFound` if the lease was
+        already lost (expired and redelivered, or acked)."""
+
+    @abc.abstractmethod
+    def ack(self, message: Message) -> None:
+        """Remove the message for good (it will not be delivered again)."""
+
+    @abc.abstractmethod
+    def release(self, message: Message, *, delay_seconds: float = 0) -> None:
+        """Give the message back: visible again after `delay_seconds` (0: at once).
+        Counts as a failed delivery towards `max_deliveries`."""
+
+    @abc.abstractmethod
+    def receive_dead_letters(
+        self, max_messages: int = 10, *, lease_seconds: float = 60
+    ) -> list[Message]:
+        """Messages from the dead-letter queue (`dead_letter=True`), leased like `receive`;
+        ack one to drop it, or let the lease lapse to leave it there."""
+
+    @abc.abstractmethod
+    def purge_dead_letters(self) -> int:
+        """Drop every message in the dead-letter queue; returns how many were dropped where
+        the backend can tell (otherwise -1)."""
+
+
+# --------------------------------------------------------------------------- documents
+
+
+@dataclass(frozen=True)
+class Index:
+    """A query the runtime makes: equality on `field`, ordered by `order_by`.
+
+    Backends build what the query needs from this: a DynamoDB GSI (partition key `field`,
+    sort key `order_by`), a Firestore composite index, a SQLite expression index. Values of
+    `field` are strings; values of `order_by` are strings or numbers as `order_type` says.
+    Documents without `field` are not in the index.
+    """
+
+    field: str
+    order_by: str
+    order_type: Literal["S", "N"] = "S"
+
+    @property
+    def name(self) -> str:
+        return f"by_{self.field}_{self.order_by}"
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A named set of documents and the indexes queries may use."""
+
+    name: str
+    indexes: tuple[Index, ...] = ()
+
+    def index_for(self, field_name: str) -> Index:
+        for index in self.indexes:
+            if index.field == field_name:
+                return index
+        raise ValueError(f"collection {self.name!r} has no index on field {field_name!r}")
+
+
+@dataclass(frozen=True)
+class Document:
+    """A stored document. `version` is an opaque token that changes on every write; pass it
+    back to `update`/`delete` as `expected_version` for optimistic locking."""
+
+    id: str
+    data: JSONDict
+    version: str
+
+
+class DocumentStore(abc.ABC):
+    """JSON documents by (collection, id) with optimistic locking and indexed queries.
+
+    Data values are JSON types (str, int, float, bool, None, list, dict). Field names
+    starting with '_' are reserved for the adapters. Collections are declared up front
+    (`collections`), because DynamoDB tables and Firestore indexes are built from them.
+    """
+
+    collections: Mapping[str, Collection]
+
+    @abc.abstractmethod
+    def get(self, collection: str, doc_id: str) -> Document:
+        """The document; `NotFound` if absent."""
+
+    @abc.abstractmethod
+    def put(self, collection: str, doc_id: str, data: JSONDict) -> str:
+        """Write unconditionally (create or replace); returns the new version."""
+
+    @abc.abstractmethod
+    def create(self, collection: str, doc_id: str, data: JSONDict) -> str:
+        """Write only if absent; `Conflict` if the id exists. Returns the version."""
+
+    @abc.abstractmethod
+    def update(
+        self, collection: str, doc_id: str, data: JSONDict, *, expected_version: str
+    ) -> str:
+        """Replace only if the stored version is `expected_version`; `Conflict` if not,
+        `NotFound` if absent. Returns the new version. Of two racing updates with the same
+        expectation exactly one succeeds."""
+
+    @abc.abstractmethod
+    def delete(self, collection: str, doc_id: str, *, expected_version: str | None = None) -> None:
+        """Remove; `NotFound` if absent, `Conflict` if `expected_version` is given and stale."""
+
+    @abc.abstractmethod
+    def query(
+        self,
+        collection: str,
+        field: str,
+        value: str,
+        *,
+        descending: bool = False,
+        limit: int = 100,
+        page_token: str | None = None,
+    ) -> Page[Document]:
+        """Documents whose `field` equals `value`, ordered by the index's `order_by`."""
+
+    @abc.abstractmethod
+    def scan(
+        self, collection: str, *, limit: int = 100, page_token: str | None = None
+    ) -> Page[Document]:
+        """Every document of the collection, in no promised order, one page at a time."""
+
+    @abc.abstractmethod
+    def put_many(self, collection: str, docs: Iterable[tuple[str, JSONDict]]) -> int:
+        """Write many documents unconditionally, chunked to the backend's batch limits and
+        retrying unprocessed items; every document is checked against the size ceiling
+        before the first is sent. Returns how many were written."""
+
+    def collection(self, name: str) -> Collection:
+        try:
+            return self.collections[name]
+        except KeyError:
+            raise ValueError(
+                f"unknown collection {name!r}; declared: {sorted(self.collections)}"
+            ) from None
+
+
+@dataclass(frozen=True)
+class Adapters:
+    """The three ports of one backend, as the factory builds them."""
+
+    backend: str
+    blobs: BlobStore
+    queue: JobQueue
+    documents: DocumentStore

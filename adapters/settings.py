@@ -1,0 +1,118 @@
+"""Which backend, and which resources: read from `MLPOC_*` environment variables.
+
+The infra stacks write exactly these variables into Elastic Beanstalk and App Engine (they
+import this model to get the names), so a deployed runtime needs no hand configuration.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from adapters.errors import ConfigurationError
+
+ENV_PREFIX = "MLPOC_"
+Backend = Literal["local", "aws", "gcp"]
+BACKENDS: tuple[str, ...] = ("local", "aws", "gcp")
+
+
+class Settings(BaseSettings):
+    """Runtime settings. Every field is the environment variable `MLPOC_<FIELD>`."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    backend: Backend = Field("local", description="Where data lives: local, aws or gcp.")
+    data_dir: Path = Field(
+        Path(".mlpoc"), description="local: directory holding blobs and SQLite databases."
+    )
+    bucket: str | None = Field(None, description="aws/gcp: S3 or GCS bucket for blobs.")
+    queue: str | None = Field(None, description="aws: SQS queue name; gcp: Pub/Sub topic.")
+    dead_letter_queue: str | None = Field(
+        None, description="aws: SQS dead-letter queue name; gcp: dead-letter Pub/Sub topic."
+    )
+    subscription: str | None = Field(
+        None, description="gcp: Pub/Sub subscription on the jobs topic."
+    )
+    dead_letter_subscription: str | None = Field(
+        None, description="gcp: Pub/Sub subscription on the dead-letter topic."
+    )
+    table_prefix: str = Field(
+        "", description="aws/gcp: prefix of DynamoDB table / Firestore collection names."
+    )
+    max_deliveries: int = Field(
+        5,
+        ge=5,
+        le=100,
+        description="Deliveries before a job message is dead-lettered (Pub/Sub allows 5-100).",
+    )
+    region: str | None = Field(None, description="aws: region (else boto3's default chain).")
+    gcp_project: str | None = Field(None, description="gcp: Google Cloud project id.")
+    firestore_database: str = Field("(default)", description="gcp: Firestore database id.")
+
+    @model_validator(mode="after")
+    def _required_for_backend(self) -> Settings:
+        missing = [name for name in self.required_for(self.backend) if not getattr(self, name)]
+        if missing:
+            names = ", ".join(env_name(name) for name in missing)
+            raise ValueError(f"{names} must be set when {env_name('backend')}={self.backend}")
+        return self
+
+    @staticmethod
+    def required_for(backend: str) -> tuple[str, ...]:
+        """Fields a backend cannot start without."""
+        return {
+            "local": ("data_dir",),
+            "aws": ("bucket", "queue", "dead_letter_queue", "table_prefix"),
+            "gcp": (
+                "gcp_project",
+                "bucket",
+                "queue",
+                "dead_letter_queue",
+                "subscription",
+                "dead_letter_subscription",
+                "table_prefix",
+            ),
+        }[backend]
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as the environment variables that reproduce them."""
+        env: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is not None:
+                env[env_name(name)] = str(value)
+        return env
+
+
+def env_name(field_name: str) -> str:
+    """The environment variable of a settings field: `bucket` -> `MLPOC_BUCKET`."""
+    if field_name not in Settings.model_fields:
+        raise KeyError(f"no setting named {field_name!r}")
+    return f"{ENV_PREFIX}{field_name.upper()}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment (plus overrides), or raise ConfigurationError
+    with one line per problem, each naming the variable to set."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigurationError(_explain(exc)) from None
+
+
+def _explain(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        loc = [str(part) for part in error["loc"] if part != "__root__"]
+        message = error["msg"].removeprefix("Value error, ")
+        if loc and loc[0] in Settings.model_fields:
+            var = env_name(loc[0])
+            if loc[0] == "backend":
+                message = f"must be one of {', '.join(BACKENDS)} (got {error.get('input')!r})"
+            lines.append(f"{var}: {message}")
+        else:
+            lines.append(message)
+    return "invalid mlpoc settings: " + "; ".join(lines)

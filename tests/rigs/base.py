@@ -1,0 +1,40 @@
+"""The rig interface every backend's rig implements."""
+
+from __future__ import annotations
+
+import abc
+import uuid
+from collections.abc import Iterable
+
+from adapters import Adapters, Collection, Settings, build_adapters
+
+
+class Rig(abc.ABC):
+    """A started backend (servers running, environment set) that can make fresh resources."""
+
+    name: str
+
+    @abc.abstractmethod
+    def settings(self, collections: Iterable[Collection], *, max_deliveries: int = 5) -> Settings:
+        """Create fresh, uniquely named resources (bucket, queues, tables...) for these
+        collections on the rig's server, and return the Settings that point at them."""
+
+    def environment(self) -> dict[str, str]:
+        """Extra environment a subprocess needs to reach the rig's servers (endpoints,
+        dummy credentials). Combine with `Settings.to_env()`."""
+        return {}
+
+    def adapters(self, collections: Iterable[Collection], *, max_deliveries: int = 5) -> Adapters:
+        """Fresh adapters built through the real factory from fresh settings."""
+        collections = tuple(collections)
+        return build_adapters(
+            collections, self.settings(collections, max_deliveries=max_deliveries)
+        )
+
+    def stop(self) -> None:
+        """Stop the rig's servers (the session fixture calls this once)."""
+
+    @staticmethod
+    def unique(prefix: str = "t") -> str:
+        """A short unique lowercase name, valid as a bucket, queue, table or topic name part."""
+        return f"{prefix}{uuid.uuid4().hex[:12]}"
