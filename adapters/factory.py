@@ -19,9 +19,7 @@ _BACKEND_MODULES = {
 }
 
 
-def build_adapters(
-    collections: Iterable[Collection], settings: Settings | None = None
-) -> Adapters:
+def build_adapters(collections: Iterable[Collection], settings: Settings | None = None) -> Adapters:
     """The chosen backend's BlobStore, JobQueue and DocumentStore.
 
     `collections` declares the document collections and their indexes (the runtime passes

@@ -52,3 +52,37 @@ def check_document(doc_id: str, data: Mapping[str, Any]) -> None:
 def check_lease(seconds: float) -> None:
     if not 0 < seconds <= MAX_LEASE_SECONDS:
         raise ValueError(f"lease must be in (0, {MAX_LEASE_SECONDS}] seconds, got {seconds}")
+
+
+# Blob keys: S3 allows 1,024 bytes, GCS 1,024; '..' segments and a leading '/' would escape
+# the data directory locally and mean different things on each cloud.
+MAX_BLOB_KEY_BYTES = 1024
+# Document ids: Firestore allows 1,500 bytes and no '/', DynamoDB 2,048 bytes.
+MAX_DOC_ID_BYTES = 512
+
+
+def check_blob_key(key: str) -> None:
+    if not key or len(key.encode("utf-8")) > MAX_BLOB_KEY_BYTES:
+        raise ValueError(f"blob key must be 1..{MAX_BLOB_KEY_BYTES} UTF-8 bytes: {key!r}")
+    if key.startswith("/") or "\x00" in key or any(p in ("", ".", "..") for p in key.split("/")):
+        raise ValueError(
+            f"blob key must be '/'-separated non-empty segments, no '.' or '..': {key!r}"
+        )
+
+
+def check_doc_id(doc_id: str) -> None:
+    if not doc_id or len(doc_id.encode("utf-8")) > MAX_DOC_ID_BYTES:
+        raise ValueError(f"document id must be 1..{MAX_DOC_ID_BYTES} UTF-8 bytes: {doc_id!r}")
+    if (
+        "/" in doc_id
+        or doc_id in (".", "..")
+        or (doc_id.startswith("__") and doc_id.endswith("__"))
+    ):
+        raise ValueError(f"document id must not contain '/', be '.'/'..' or '__x__': {doc_id!r}")
+
+
+def check_fields(data: Mapping[str, Any]) -> None:
+    """Top-level field names starting with '_' are reserved for the adapters (version...)."""
+    reserved = [name for name in data if name.startswith("_")]
+    if reserved:
+        raise ValueError(f"field names starting with '_' are reserved: {reserved}")

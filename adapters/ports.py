@@ -47,7 +47,8 @@ class BlobInfo:
 class BlobStore(abc.ABC):
     """Binary objects by key (an S3 bucket, a GCS bucket, a directory).
 
-    Keys are '/'-separated UTF-8 strings without a leading '/' and without '..' segments.
+    Keys are '/'-separated UTF-8 strings without a leading '/' and without '.'/'..'
+    segments (`limits.check_blob_key`; a bad key is a ValueError on every backend).
     """
 
     @abc.abstractmethod
@@ -143,8 +144,8 @@ class JobQueue(abc.ABC):
 
     @abc.abstractmethod
     def extend(self, message: Message, lease_seconds: float) -> None:
-        """Make the lease end `lease_seconds` (<= 600) from now. `NotFound` if the lease was
-        already lost (expired and redelivered, or acked)."""
+        """Make the lease end `lease_seconds` (<= 600) from now. Raises `NotFound` where the
+        backend can tell the lease was lost (local, SQS); Pub/Sub cannot tell and ignores it."""
 
     @abc.abstractmethod
     def ack(self, message: Message) -> None:
@@ -218,7 +219,8 @@ class DocumentStore(abc.ABC):
     """JSON documents by (collection, id) with optimistic locking and indexed queries.
 
     Data values are JSON types (str, int, float, bool, None, list, dict). Field names
-    starting with '_' are reserved for the adapters. Collections are declared up front
+    starting with '_' are reserved for the adapters (`limits.check_fields`), ids follow
+    `limits.check_doc_id`; both are ValueErrors. Collections are declared up front
     (`collections`), because DynamoDB tables and Firestore indexes are built from them.
     """
 
@@ -237,9 +239,7 @@ class DocumentStore(abc.ABC):
         """Write only if absent; `Conflict` if the id exists. Returns the version."""
 
     @abc.abstractmethod
-    def update(
-        self, collection: str, doc_id: str, data: JSONDict, *, expected_version: str
-    ) -> str:
+    def update(self, collection: str, doc_id: str, data: JSONDict, *, expected_version: str) -> str:
         """Replace only if the stored version is `expected_version`; `Conflict` if not,
         `NotFound` if absent. Returns the new version. Of two racing updates with the same
         expectation exactly one succeeds."""

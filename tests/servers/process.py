@@ -98,4 +98,6 @@ def start_server(
             return server
         time.sleep(0.1)
     server.stop()
-    raise RuntimeError(f"{name} did not listen on port {port} within {timeout}s:\n{server.log_tail()}")
+    raise RuntimeError(
+        f"{name} did not listen on port {port} within {timeout}s:\n{server.log_tail()}"
+    )
