@@ -31,7 +31,7 @@ class Rig(abc.ABC):
             collections, self.settings(collections, max_deliveries=max_deliveries)
         )
 
-    def stop(self) -> None:
+    def stop(self) -> None:  # noqa: B027 - optional hook: the local rig has no server
         """Stop the rig's servers (the session fixture calls this once)."""
 
     @staticmethod

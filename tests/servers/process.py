@@ -7,6 +7,7 @@ emulator wrappers start a JVM below a shell script).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -55,10 +56,8 @@ class Server:
             os.killpg(self.process.pid, signal.SIGTERM)
             self.process.wait(timeout=timeout)
         except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             self.process.wait(timeout=timeout)
 
 
