@@ -29,7 +29,22 @@ def message_size(body: str, attributes: Mapping[str, str] | None = None) -> int:
     return size
 
 
+# SQS carries at most 10 message attributes and refuses empty values; Pub/Sub allows 100.
+MAX_MESSAGE_ATTRIBUTES = 10
+
+
 def check_message(body: str, attributes: Mapping[str, str] | None = None) -> None:
+    """ValueError for attributes some backend cannot carry; TooLarge past the ceiling."""
+    attributes = attributes or {}
+    if len(attributes) > MAX_MESSAGE_ATTRIBUTES:
+        raise ValueError(
+            f"at most {MAX_MESSAGE_ATTRIBUTES} message attributes, got {len(attributes)}"
+        )
+    for name, value in attributes.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise ValueError(f"message attributes must be str -> str: {name!r}={value!r}")
+        if not name or not value:
+            raise ValueError(f"message attribute names and values must be non-empty: {name!r}")
     size = message_size(body, attributes)
     if size > MAX_MESSAGE_BYTES:
         raise TooLarge(f"message is {size} bytes; the limit is {MAX_MESSAGE_BYTES} bytes")

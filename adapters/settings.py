@@ -6,6 +6,7 @@ import this model to get the names), so a deployed runtime needs no hand configu
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Literal
 
@@ -116,3 +117,18 @@ def _explain(exc: ValidationError) -> str:
         else:
             lines.append(message)
     return "invalid mlpoc settings: " + "; ".join(lines)
+
+
+def settings_table() -> str:
+    """The configuration reference as a Markdown table (the README embeds it; a test keeps
+    the two identical)."""
+    rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for name, info in Settings.model_fields.items():
+        value = info.default
+        default = (
+            ""
+            if value is None
+            else f"`{json.dumps(value if isinstance(value, int | str) else str(value))}`"
+        )
+        rows.append(f"| `{env_name(name)}` | {default} | {info.description} |")
+    return "\n".join(rows)

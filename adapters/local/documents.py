@@ -1,0 +1,261 @@
+"""DocumentStore on SQLite: one table per collection, one expression index per declared Index.
+
+Each row is (id, data as JSON text, version). The version is a fresh uuid4 hex on every
+write; conditional writes compare it inside a `BEGIN IMMEDIATE` transaction, so of two
+racing updates with the same expectation exactly one wins. Queries are equality on
+`json_extract(data, field)`, ordered by `json_extract(data, order_by)` then id, served by an
+index on exactly those expressions, and paginated by keyset (the last row's sort key).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import re
+import sqlite3
+import uuid
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from adapters.errors import Conflict, NotFound
+from adapters.limits import check_doc_id, check_document, check_fields
+from adapters.local.sqlite import DEFAULT_BUSY_TIMEOUT_SECONDS, Database
+from adapters.ports import Collection, Document, DocumentStore, JSONDict, Page
+
+MAX_LIMIT = 1000
+_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
+_FIELD = re.compile(r'^[^"\'\x00-\x1f]{1,200}$')
+
+
+class LocalDocumentStore(DocumentStore):
+    def __init__(
+        self,
+        path: Path,
+        collections: Iterable[Collection],
+        *,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS,
+    ) -> None:
+        self.collections = _by_name(collections)
+        schema: list[str] = []
+        for collection in self.collections.values():
+            schema.extend(_schema(collection))
+        self.db = Database(path, schema=schema, busy_timeout=busy_timeout)
+
+    # ------------------------------------------------------------------ single documents
+
+    def get(self, collection: str, doc_id: str) -> Document:
+        table = self._table(collection)
+        check_doc_id(doc_id)
+        rows = self.db.query(f"SELECT data, version FROM {table} WHERE id = ?", (doc_id,))
+        if not rows:
+            raise NotFound(f"document {collection}/{doc_id} not found")
+        data, version = rows[0]
+        return Document(id=doc_id, data=json.loads(data), version=version)
+
+    def put(self, collection: str, doc_id: str, data: JSONDict) -> str:
+        table = self._table(collection)
+        encoded = _encode(doc_id, data)
+        version = _new_version()
+        self.db.execute(
+            f"INSERT INTO {table} (id, data, version) VALUES (?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET data = excluded.data, version = excluded.version",
+            (doc_id, encoded, version),
+        )
+        return version
+
+    def create(self, collection: str, doc_id: str, data: JSONDict) -> str:
+        table = self._table(collection)
+        encoded = _encode(doc_id, data)
+        version = _new_version()
+        inserted = self.db.execute(
+            f"INSERT INTO {table} (id, data, version) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            (doc_id, encoded, version),
+        )
+        if not inserted:
+            raise Conflict(f"document {collection}/{doc_id} already exists")
+        return version
+
+    def update(self, collection: str, doc_id: str, data: JSONDict, *, expected_version: str) -> str:
+        table = self._table(collection)
+        encoded = _encode(doc_id, data)
+        version = _new_version()
+        with self.db.transaction() as conn:
+            _check_version(conn, table, collection, doc_id, expected_version)
+            conn.execute(
+                f"UPDATE {table} SET data = ?, version = ? WHERE id = ?",
+                (encoded, version, doc_id),
+            )
+        return version
+
+    def delete(self, collection: str, doc_id: str, *, expected_version: str | None = None) -> None:
+        table = self._table(collection)
+        check_doc_id(doc_id)
+        with self.db.transaction() as conn:
+            _check_version(conn, table, collection, doc_id, expected_version)
+            conn.execute(f"DELETE FROM {table} WHERE id = ?", (doc_id,))
+
+    # ------------------------------------------------------------------ many documents
+
+    def put_many(self, collection: str, docs: Iterable[tuple[str, JSONDict]]) -> int:
+        table = self._table(collection)
+        # Check every document before writing any: bad input writes nothing.
+        rows = [(doc_id, _encode(doc_id, data), _new_version()) for doc_id, data in docs]
+        if not rows:
+            return 0
+        with self.db.transaction() as conn:
+            conn.executemany(
+                f"INSERT INTO {table} (id, data, version) VALUES (?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET data = excluded.data, version = excluded.version",
+                rows,
+            )
+        return len(rows)
+
+    def query(
+        self,
+        collection: str,
+        field: str,
+        value: str,
+        *,
+        descending: bool = False,
+        limit: int = 100,
+        page_token: str | None = None,
+    ) -> Page[Document]:
+        table = self._table(collection)
+        index = self.collection(collection).index_for(field)
+        if not isinstance(value, str):
+            raise ValueError(f"query value must be a str, got {type(value).__name__}")
+        _check_limit(limit)
+        key, order = _extract(index.field), _extract(index.order_by)
+        direction, compare = ("DESC", "<") if descending else ("ASC", ">")
+        where = f"{key} = ? AND {order} IS NOT NULL"
+        params: list[Any] = [value]
+        if page_token is not None:
+            last_order, last_id = _decode_token(page_token, 2)
+            where += f" AND ({order}, id) {compare} (?, ?)"
+            params += [last_order, last_id]
+        rows = self.db.query(
+            f"SELECT id, data, version, {order} FROM {table} WHERE {where} "
+            f"ORDER BY {order} {direction}, id {direction} LIMIT ?",
+            [*params, limit + 1],
+        )
+        items = [Document(id=i, data=json.loads(d), version=v) for i, d, v, _ in rows[:limit]]
+        token = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            token = _encode_token([last[3], last[0]])
+        return Page(items, next_token=token)
+
+    def scan(
+        self, collection: str, *, limit: int = 100, page_token: str | None = None
+    ) -> Page[Document]:
+        table = self._table(collection)
+        _check_limit(limit)
+        where, params = "", []
+        if page_token is not None:
+            (last_id,) = _decode_token(page_token, 1)
+            where, params = "WHERE id > ?", [last_id]
+        rows = self.db.query(
+            f"SELECT id, data, version FROM {table} {where} ORDER BY id LIMIT ?",
+            [*params, limit + 1],
+        )
+        items = [Document(id=i, data=json.loads(d), version=v) for i, d, v in rows[:limit]]
+        token = _encode_token([rows[limit - 1][0]]) if len(rows) > limit else None
+        return Page(items, next_token=token)
+
+    def _table(self, collection: str) -> str:
+        return _table_name(self.collection(collection).name)
+
+
+# ---------------------------------------------------------------------- schema
+
+
+def _by_name(collections: Iterable[Collection]) -> dict[str, Collection]:
+    by_name: dict[str, Collection] = {}
+    for collection in collections:
+        if not _NAME.match(collection.name):
+            raise ValueError(f"collection name must match {_NAME.pattern}: {collection.name!r}")
+        if by_name.setdefault(collection.name, collection) != collection:
+            raise ValueError(f"collection {collection.name!r} is declared twice, differently")
+        for index in collection.indexes:
+            for name in (index.field, index.order_by):
+                if not _FIELD.match(name):
+                    raise ValueError(f"index field name not usable: {name!r}")
+    return by_name
+
+
+def _table_name(collection: str) -> str:
+    return f'"docs_{collection}"'
+
+
+def _schema(collection: Collection) -> list[str]:
+    table = _table_name(collection.name)
+    statements = [
+        f"CREATE TABLE IF NOT EXISTS {table} ("
+        "id TEXT PRIMARY KEY, data TEXT NOT NULL, version TEXT NOT NULL) WITHOUT ROWID"
+    ]
+    for index in collection.indexes:
+        statements.append(
+            f'CREATE INDEX IF NOT EXISTS "ix_{collection.name}_{index.name}" ON {table} '
+            f"({_extract(index.field)}, {_extract(index.order_by)}, id)"
+        )
+    return statements
+
+
+def _extract(field: str) -> str:
+    """The SQL expression of a top-level field. Queries must spell it exactly as the index
+    does (a literal path, not a parameter) for SQLite to use the expression index."""
+    return f"json_extract(data, '$.\"{field}\"')"
+
+
+# ---------------------------------------------------------------------- values
+
+
+def _encode(doc_id: str, data: JSONDict) -> str:
+    check_doc_id(doc_id)
+    if not isinstance(data, Mapping):
+        raise ValueError(f"document data must be a dict, got {type(data).__name__}")
+    check_fields(data)
+    check_document(doc_id, data)
+    try:
+        # allow_nan=False: NaN and infinities are not JSON, and DynamoDB refuses them too.
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"document {doc_id!r} is not plain JSON: {exc}") from None
+
+
+def _new_version() -> str:
+    return uuid.uuid4().hex
+
+
+def _check_version(
+    conn: sqlite3.Connection, table: str, collection: str, doc_id: str, expected: str | None
+) -> None:
+    row = conn.execute(f"SELECT version FROM {table} WHERE id = ?", (doc_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"document {collection}/{doc_id} not found")
+    if expected is not None and row[0] != expected:
+        raise Conflict(f"document {collection}/{doc_id} changed: version is not {expected!r}")
+
+
+def _check_limit(limit: int) -> None:
+    if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit must be in 1..{MAX_LIMIT}, got {limit!r}")
+
+
+def _encode_token(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode("utf-8")).decode("ascii")
+
+
+def _decode_token(token: str, length: int) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
+    except (AttributeError, UnicodeError, binascii.Error, ValueError):
+        values = None
+    if not isinstance(values, list) or len(values) != length:
+        raise ValueError(f"invalid page token: {token!r}")
+    if any(isinstance(v, float) and not math.isfinite(v) for v in values):
+        raise ValueError(f"invalid page token: {token!r}")
+    return values

@@ -1,0 +1,1 @@
+"""Backend-specific tests: what the shared contract suite cannot show."""
