@@ -1,0 +1,68 @@
+"""google.api_core (and transport) exceptions -> the adapters' one error hierarchy.
+
+Each adapter call runs inside `translated(...)`, so nothing above the ports ever sees a
+Google exception. Call sites that give an error a narrower meaning (a 409 on a create is a
+`Conflict`, a 404 on an idempotent delete is success) catch the Google type themselves
+before this generic mapping applies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import requests
+from google.api_core import exceptions as gexc
+from google.auth import exceptions as auth_exc
+
+from adapters.errors import (
+    AdapterError,
+    BackendUnavailable,
+    ConfigurationError,
+    Conflict,
+    NotFound,
+)
+
+# Preconditions: GCS 412 (if_generation_match), Firestore FAILED_PRECONDITION (stale
+# update_time), ALREADY_EXISTS (create), ABORTED (a transaction lost a race).
+_CONFLICTS = (
+    gexc.PreconditionFailed,
+    gexc.FailedPrecondition,
+    gexc.AlreadyExists,
+    gexc.Aborted,
+    gexc.Conflict,
+)
+# The request itself was bad (a value Firestore cannot store, a Pub/Sub attribute too long):
+# the caller's input, like every other bad input of the ports, is a ValueError.
+_BAD_INPUT = (gexc.InvalidArgument, gexc.OutOfRange, gexc.BadRequest)
+_TRANSPORT = (requests.ConnectionError, requests.Timeout, auth_exc.TransportError)
+
+
+def translate(exc: BaseException, action: str) -> Exception:
+    """The adapters' exception for a Google/transport exception raised while doing `action`."""
+    detail = f"{action}: {exc}"
+    if isinstance(exc, gexc.NotFound):
+        return NotFound(detail)
+    if isinstance(exc, _CONFLICTS):
+        return Conflict(detail)
+    if isinstance(exc, _BAD_INPUT):
+        return ValueError(detail)
+    if isinstance(exc, auth_exc.DefaultCredentialsError):
+        return ConfigurationError(
+            f"{detail} (no Google credentials: set GOOGLE_APPLICATION_CREDENTIALS, run "
+            "`gcloud auth application-default login`, or point *_EMULATOR_HOST at emulators)"
+        )
+    # RetryError (the SDK's retries ran out), 5xx, DEADLINE_EXCEEDED, UNAVAILABLE, refused
+    # connections, and permission problems: the backend cannot be used right now.
+    return BackendUnavailable(detail)
+
+
+@contextmanager
+def translated(action: str) -> Iterator[None]:
+    """Run a block of SDK calls; re-raise Google/transport errors as adapter errors."""
+    try:
+        yield
+    except AdapterError:
+        raise
+    except (gexc.GoogleAPIError, auth_exc.GoogleAuthError, *_TRANSPORT) as exc:
+        raise translate(exc, action) from exc

@@ -1,0 +1,250 @@
+"""DocumentStore on Firestore (native mode): one collection per declared collection.
+
+A stored document is the data's fields plus `_version` (a fresh uuid4 hex on every write),
+in collection `naming.table_name(table_prefix, name)`.
+
+- Optimistic locking: update/delete read the document, compare `_version`, then write with
+  a `last_update_time` precondition equal to the update time just read. Firestore refuses
+  the write (FAILED_PRECONDITION -> Conflict) if anything wrote in between, so of two
+  racing updates with the same expectation exactly one wins, without a transaction's
+  extra round trips and lock waits.
+- A replacing write under a precondition has to be an `update` (set takes none): every new
+  field is written whole and every field the new data lacks is deleted.
+- Queries: `where(field == value).order_by(order_by).order_by(__name__)`, the `__name__`
+  tiebreak making pagination exact when order values repeat. Real Firestore needs a
+  composite index (field ASC, order_by ASC|DESC) for each; the infra stack builds them.
+- put_many builds every batch (which validates and encodes each document) before the
+  first commit, so a bad document anywhere writes nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import uuid
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from google.cloud.firestore_v1 import DELETE_FIELD, FieldFilter, Query
+from google.cloud.firestore_v1.field_path import FieldPath
+
+from adapters.errors import Conflict, NotFound
+from adapters.gcp.clients import CALL_TIMEOUT_SECONDS, GRPC_RETRY
+from adapters.gcp.errors import translated
+from adapters.gcp.firestore_values import check_json, from_firestore, to_firestore
+from adapters.limits import check_doc_id, check_document, check_fields, document_size
+from adapters.naming import VERSION_FIELD, table_name
+from adapters.ports import Collection, Document, DocumentStore, JSONDict, Page
+
+if TYPE_CHECKING:
+    from google.cloud import firestore
+    from google.cloud.firestore_v1.base_document import DocumentSnapshot
+    from google.cloud.firestore_v1.document import DocumentReference
+
+MAX_LIMIT = 1000
+# Firestore: at most 500 writes and 10 MiB per commit; stay clear of the byte limit.
+BATCH_WRITES = 500
+BATCH_BYTES = 8 * 1024 * 1024
+_CALL: dict[str, Any] = {"retry": GRPC_RETRY, "timeout": CALL_TIMEOUT_SECONDS}
+
+
+class FirestoreDocumentStore(DocumentStore):
+    def __init__(
+        self, client: firestore.Client, table_prefix: str, collections: Iterable[Collection]
+    ) -> None:
+        self.client = client
+        self.table_prefix = table_prefix
+        self.collections = {c.name: c for c in collections}
+
+    # ------------------------------------------------------------------ single documents
+
+    def get(self, collection: str, doc_id: str) -> Document:
+        ref = self._ref(collection, doc_id)
+        with translated(f"getting {ref.path}"):
+            snapshot = ref.get(**_CALL)
+        if not snapshot.exists:
+            raise NotFound(f"document {collection}/{doc_id} not found")
+        return _document(snapshot)
+
+    def put(self, collection: str, doc_id: str, data: JSONDict) -> str:
+        ref = self._ref(collection, doc_id)
+        stored, version = _stored(doc_id, data)
+        with translated(f"putting {ref.path}"):
+            ref.set(stored, **_CALL)
+        return version
+
+    def create(self, collection: str, doc_id: str, data: JSONDict) -> str:
+        ref = self._ref(collection, doc_id)
+        stored, version = _stored(doc_id, data)
+        with translated(f"creating {ref.path}"):  # ALREADY_EXISTS -> Conflict
+            ref.create(stored, **_CALL)
+        return version
+
+    def update(self, collection: str, doc_id: str, data: JSONDict, *, expected_version: str) -> str:
+        ref = self._ref(collection, doc_id)
+        stored, version = _stored(doc_id, data)
+        with translated(f"updating {ref.path}"):
+            current = self._current(ref, collection, doc_id, expected_version)
+            fields: dict[str, Any] = {_quoted(name): value for name, value in stored.items()}
+            for name in _fields(current).keys() - stored.keys():
+                fields[_quoted(name)] = DELETE_FIELD
+            ref.update(fields, option=self._unchanged_since(current), **_CALL)
+        return version
+
+    def delete(self, collection: str, doc_id: str, *, expected_version: str | None = None) -> None:
+        ref = self._ref(collection, doc_id)
+        with translated(f"deleting {ref.path}"):
+            if expected_version is None:
+                ref.delete(option=self.client.write_option(exists=True), **_CALL)
+            else:
+                current = self._current(ref, collection, doc_id, expected_version)
+                ref.delete(option=self._unchanged_since(current), **_CALL)
+
+    # ------------------------------------------------------------------ many documents
+
+    def query(
+        self,
+        collection: str,
+        field: str,
+        value: str,
+        *,
+        descending: bool = False,
+        limit: int = 100,
+        page_token: str | None = None,
+    ) -> Page[Document]:
+        index = self.collection(collection).index_for(field)
+        if not isinstance(value, str):
+            raise ValueError(f"query value must be a str, got {type(value).__name__}")
+        _check_limit(limit)
+        direction = Query.DESCENDING if descending else Query.ASCENDING
+        query = (
+            self._collection_ref(collection)
+            .where(filter=FieldFilter(_quoted(index.field), "==", value))
+            .order_by(_quoted(index.order_by), direction=direction)
+            .order_by("__name__", direction=direction)
+        )
+        if page_token is not None:
+            last_order, last_id = _decode_token(page_token, 2)
+            query = query.start_after([last_order, last_id])
+        with translated(f"querying {collection} by {field}"):
+            snapshots = list(query.limit(limit + 1).stream(**_CALL))
+        return _page(snapshots, limit, lambda last: [_fields(last).get(index.order_by), last.id])
+
+    def scan(
+        self, collection: str, *, limit: int = 100, page_token: str | None = None
+    ) -> Page[Document]:
+        self.collection(collection)
+        _check_limit(limit)
+        query = self._collection_ref(collection).order_by("__name__")
+        if page_token is not None:
+            (last_id,) = _decode_token(page_token, 1)
+            query = query.start_after({"__name__": last_id})
+        with translated(f"scanning {collection}"):
+            snapshots = list(query.limit(limit + 1).stream(**_CALL))
+        return _page(snapshots, limit, lambda last: [last.id])
+
+    def put_many(self, collection: str, docs: Iterable[tuple[str, JSONDict]]) -> int:
+        self.collection(collection)
+        prepared = []
+        for doc_id, data in docs:
+            ref = self._ref(collection, doc_id)
+            stored, _ = _stored(doc_id, data)
+            prepared.append((ref, stored, document_size(doc_id, data)))
+        batches = []
+        batch, writes, batch_bytes = self.client.batch(), 0, 0
+        for ref, stored, size in prepared:
+            if writes >= BATCH_WRITES or (writes and batch_bytes + size > BATCH_BYTES):
+                batches.append(batch)
+                batch, writes, batch_bytes = self.client.batch(), 0, 0
+            batch.set(ref, stored)  # encodes now: an unstorable value fails before any commit
+            writes, batch_bytes = writes + 1, batch_bytes + size
+        if writes:
+            batches.append(batch)
+        with translated(f"writing {len(prepared)} documents to {collection}"):
+            for batch in batches:
+                batch.commit(**_CALL)
+        return len(prepared)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _collection_ref(self, collection: str) -> firestore.CollectionReference:
+        return self.client.collection(table_name(self.table_prefix, collection))
+
+    def _ref(self, collection: str, doc_id: str) -> DocumentReference:
+        self.collection(collection)  # ValueError if undeclared
+        check_doc_id(doc_id)
+        return self._collection_ref(collection).document(doc_id)
+
+    def _current(
+        self, ref: DocumentReference, collection: str, doc_id: str, expected_version: str
+    ) -> DocumentSnapshot:
+        snapshot = ref.get(**_CALL)
+        if not snapshot.exists:
+            raise NotFound(f"document {collection}/{doc_id} not found")
+        if _fields(snapshot).get(VERSION_FIELD) != expected_version:
+            raise Conflict(
+                f"document {collection}/{doc_id} changed: version is not {expected_version!r}"
+            )
+        return snapshot
+
+    def _unchanged_since(self, snapshot: DocumentSnapshot) -> Any:
+        return self.client.write_option(last_update_time=snapshot.update_time)
+
+
+def _stored(doc_id: str, data: JSONDict) -> tuple[JSONDict, str]:
+    """Validate `data` (ValueError/TooLarge, before anything is sent); the document to store
+    and its new version."""
+    check_doc_id(doc_id)
+    check_json(doc_id, data)
+    check_fields(data)
+    check_document(doc_id, data)
+    version = uuid.uuid4().hex
+    return {**to_firestore(data), VERSION_FIELD: version}, version
+
+
+def _fields(snapshot: DocumentSnapshot) -> dict[str, Any]:
+    return dict(snapshot.to_dict() or {})
+
+
+def _document(snapshot: DocumentSnapshot) -> Document:
+    stored = _fields(snapshot)
+    version = stored.pop(VERSION_FIELD, "")
+    return Document(id=snapshot.id, data=from_firestore(stored), version=str(version))
+
+
+def _page(snapshots: list[DocumentSnapshot], limit: int, cursor: Any) -> Page[Document]:
+    items = [_document(s) for s in snapshots[:limit]]
+    token = _encode_token(cursor(snapshots[limit - 1])) if len(snapshots) > limit else None
+    return Page(items, next_token=token)
+
+
+def _quoted(name: str) -> str:
+    """A top-level field name as a Firestore field path (dots, spaces... taken literally)."""
+    return str(FieldPath(name).to_api_repr())
+
+
+def _check_limit(limit: int) -> None:
+    if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit must be in 1..{MAX_LIMIT}, got {limit!r}")
+
+
+# Page tokens: the last document's order value and id, as URL-safe base64 of JSON.
+def _encode_token(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode("utf-8")).decode("ascii")
+
+
+def _decode_token(token: str, length: int) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
+    except (AttributeError, UnicodeError, binascii.Error, ValueError):
+        values = None
+    if (
+        not isinstance(values, list)
+        or len(values) != length
+        or not isinstance(values[-1], str)
+        or any(isinstance(v, float) and not math.isfinite(v) for v in values)
+    ):
+        raise ValueError(f"invalid page token: {token!r}")
+    return values

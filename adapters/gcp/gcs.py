@@ -1,0 +1,221 @@
+"""BlobStore on a Cloud Storage bucket (google-cloud-storage).
+
+- create_only is `if_generation_match=0`: GCS itself refuses the write (412) if any
+  generation of the object exists, so two racing writers get exactly one success.
+- SHA-256 is computed client-side from the bytes actually sent (GCS keeps MD5/CRC32C only).
+- open() streams with the SDK's BlobReader (ranged GETs of OPEN_CHUNK_BYTES) rather than
+  downloading to a spooled temp file: a large model artifact is neither held in memory nor
+  copied to local disk before the first byte is read. The reader is pinned to the generation
+  seen at open(), so an overwrite during the read cannot splice two versions together.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+from typing import IO, TYPE_CHECKING, Any
+
+from google.api_core import exceptions as gexc
+
+from adapters.gcp.clients import CALL_TIMEOUT_SECONDS
+from adapters.gcp.errors import translated
+from adapters.limits import check_blob_key
+from adapters.ports import BlobInfo, BlobStore, Page
+
+if TYPE_CHECKING:
+    import google.cloud.storage as storage
+
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
+# Resumable uploads send chunks of this size (a multiple of 256 KiB, as GCS requires);
+# uploads of known size up to 8 MiB go in one multipart request instead.
+UPLOAD_CHUNK_BYTES = 8 * 1024 * 1024
+OPEN_CHUNK_BYTES = 8 * 1024 * 1024
+
+
+def _retry() -> Any:
+    """The SDK's retry (429, 5xx, connection errors), bounded like every other call.
+
+    Passed to uploads too: the SDK retries an unconditional upload only on request, and
+    here a replay stores the same bytes under the same key, which is harmless.
+    """
+    from google.cloud.storage.retry import DEFAULT_RETRY
+
+    return DEFAULT_RETRY.with_timeout(CALL_TIMEOUT_SECONDS)
+
+
+class GcsBlobStore(BlobStore):
+    def __init__(self, client: storage.Client, bucket: str) -> None:
+        self.client = client
+        self.bucket = client.bucket(bucket)
+        self._call: dict[str, Any] = {"retry": _retry(), "timeout": CALL_TIMEOUT_SECONDS}
+
+    def put(
+        self,
+        key: str,
+        data: bytes | IO[bytes],
+        *,
+        create_only: bool = False,
+        content_type: str | None = None,
+    ) -> BlobInfo:
+        check_blob_key(key)
+        blob = self.bucket.blob(key, chunk_size=UPLOAD_CHUNK_BYTES)
+        precondition: dict[str, Any] = {"if_generation_match": 0} if create_only else {}
+        content_type = content_type or DEFAULT_CONTENT_TYPE
+        with translated(f"putting gs://{self.bucket.name}/{key}"):
+            if isinstance(data, bytes | bytearray | memoryview):
+                payload = bytes(data)
+                blob.upload_from_string(
+                    payload, content_type=content_type, **self._call, **precondition
+                )
+                return BlobInfo(key, len(payload), hashlib.sha256(payload).hexdigest())
+            reader = _HashingReader(data)
+            # A known size lets the SDK send small streams in one multipart request; an
+            # unknown one (a pipe) goes as a resumable upload, chunk by chunk.
+            blob.upload_from_file(
+                reader,
+                size=_remaining_size(data),
+                content_type=content_type,
+                **self._call,
+                **precondition,
+            )
+            return BlobInfo(key, reader.position, reader.hexdigest())
+
+    def get(self, key: str) -> bytes:
+        check_blob_key(key)
+        with translated(f"getting gs://{self.bucket.name}/{key}"):
+            content: bytes = self.bucket.blob(key).download_as_bytes(**self._call)
+            return content
+
+    def open(self, key: str) -> IO[bytes]:
+        check_blob_key(key)
+        action = f"opening gs://{self.bucket.name}/{key}"
+        with translated(action):
+            blob = self.bucket.get_blob(key, **self._call)
+            if blob is None:
+                raise gexc.NotFound(f"no object {key!r}")
+            reader = blob.open("rb", chunk_size=OPEN_CHUNK_BYTES, **self._call)
+        return io.BufferedReader(_TranslatingReader(reader, action), buffer_size=64 * 1024)
+
+    def exists(self, key: str) -> bool:
+        check_blob_key(key)
+        with translated(f"checking gs://{self.bucket.name}/{key}"):
+            return bool(self.bucket.blob(key).exists(**self._call))
+
+    def list(
+        self, prefix: str = "", *, page_size: int = 1000, page_token: str | None = None
+    ) -> Page[BlobInfo]:
+        if page_size < 1:
+            raise ValueError(f"page_size must be >= 1, got {page_size}")
+        with translated(f"listing gs://{self.bucket.name}/{prefix}"):
+            iterator = self.client.list_blobs(
+                self.bucket,
+                prefix=prefix or None,
+                max_results=page_size,
+                page_token=page_token,
+                **self._call,
+            )
+            page = next(iterator.pages, None)
+            items = [BlobInfo(blob.name, int(blob.size or 0)) for blob in page or ()]
+            return Page(items, iterator.next_page_token or None)
+
+    def delete(self, key: str) -> None:
+        check_blob_key(key)
+        # Deleting a missing key is fine: idempotent, as the port promises.
+        with (
+            translated(f"deleting gs://{self.bucket.name}/{key}"),
+            contextlib.suppress(gexc.NotFound),
+        ):
+            self.bucket.blob(key).delete(**self._call)
+
+
+def _remaining_size(stream: IO[bytes]) -> int | None:
+    """Bytes from the stream's position to its end, if it can tell without reading."""
+    try:
+        if not stream.seekable():
+            return None
+        position = stream.tell()
+        end = stream.seek(0, os.SEEK_END)
+        stream.seek(position)
+        return end - position
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+class _HashingReader(io.RawIOBase):
+    """Passes a stream through, hashing each byte once as the upload reads it.
+
+    A resumable upload that retries a chunk seeks back and re-reads it; bytes below the
+    high-water mark were hashed already and are not hashed again.
+    """
+
+    def __init__(self, inner: IO[bytes]) -> None:
+        self._inner = inner
+        self._sha256 = hashlib.sha256()
+        self._start = _tell(inner)
+        self.position = 0  # relative to where the stream stood when handed to put()
+        self._hashed = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return self._start is not None and self._inner.seekable()
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        if self._start is None or whence != os.SEEK_SET:
+            raise io.UnsupportedOperation("only absolute seeks on a seekable source")
+        self._inner.seek(self._start + offset)
+        self.position = offset
+        return offset
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = self._inner.read(-1 if size is None else size) or b""
+        end = self.position + len(chunk)
+        if end > self._hashed:
+            self._sha256.update(memoryview(chunk)[max(0, self._hashed - self.position) :])
+            self._hashed = end
+        self.position = end
+        return chunk
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+    def hexdigest(self) -> str:
+        return self._sha256.hexdigest()
+
+
+def _tell(stream: IO[bytes]) -> int | None:
+    try:
+        return stream.tell() if stream.seekable() else None
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+class _TranslatingReader(io.RawIOBase):
+    """A BlobReader whose mid-stream failures surface as adapter errors."""
+
+    def __init__(self, inner: IO[bytes], action: str) -> None:
+        self._inner = inner
+        self._action = action
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        with translated(self._action):
+            chunk = self._inner.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+    def close(self) -> None:
+        try:
+            self._inner.close()
+        finally:
+            super().close()
