@@ -34,7 +34,10 @@ MAX_MESSAGE_ATTRIBUTES = 10
 
 
 def check_message(body: str, attributes: Mapping[str, str] | None = None) -> None:
-    """ValueError for attributes some backend cannot carry; TooLarge past the ceiling."""
+    """ValueError for a body or attributes some backend cannot carry (SQS refuses an empty
+    body, an empty attribute value, more than 10 attributes); TooLarge past the ceiling."""
+    if not isinstance(body, str) or not body:
+        raise ValueError("message body must be a non-empty str")
     attributes = attributes or {}
     if len(attributes) > MAX_MESSAGE_ATTRIBUTES:
         raise ValueError(

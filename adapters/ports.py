@@ -130,7 +130,9 @@ class JobQueue(abc.ABC):
 
     @abc.abstractmethod
     def send(self, body: str, attributes: Mapping[str, str] | None = None) -> str:
-        """Enqueue; returns the message id. `TooLarge` past 256 KiB (body + attributes)."""
+        """Enqueue; returns the message id. The body is a non-empty str; at most 10
+        attributes, str to non-empty str (ValueError otherwise). `TooLarge` past 256 KiB
+        (body + attributes), checked before sending."""
 
     @abc.abstractmethod
     def receive(

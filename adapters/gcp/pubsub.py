@@ -70,12 +70,7 @@ class PubSubJobQueue(JobQueue):
         )
 
     def send(self, body: str, attributes: Mapping[str, str] | None = None) -> str:
-        if not isinstance(body, str) or not body:
-            raise ValueError("message body must be a non-empty str")
         attrs = dict(attributes or {})
-        for name, value in attrs.items():
-            if not isinstance(name, str) or not name or not isinstance(value, str):
-                raise ValueError(f"message attributes must map non-empty str to str: {name!r}")
         check_message(body, attrs)
         with translated(f"publishing to {self._topic}"):
             response = self._publisher.publish(

@@ -208,3 +208,17 @@ def test_oversize_message_is_refused_and_nothing_is_queued(queue: JobQueue) -> N
     with pytest.raises(TooLarge):
         queue.send("é" * (MAX_MESSAGE_BYTES // 2 + 1))
     assert_nothing_for(queue, 1.0)
+
+
+def test_what_some_backend_cannot_carry_is_refused_everywhere(queue: JobQueue) -> None:
+    # SQS refuses each of these; refusing them everywhere keeps local and GCP portable.
+    refused: list[tuple[str, dict[str, str] | None]] = [
+        ("", None),
+        ("job", {f"a{i}": "v" for i in range(11)}),
+        ("job", {"empty": ""}),
+        ("job", {"": "v"}),
+    ]
+    for body, attributes in refused:
+        with pytest.raises(ValueError):
+            queue.send(body, attributes)
+    assert_nothing_for(queue, 1.0)
