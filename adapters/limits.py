@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from adapters.errors import TooLarge
+from adapters.ports import Collection
 
 MAX_MESSAGE_BYTES = 256 * 1024
 MAX_DOCUMENT_BYTES = 350_000
@@ -104,3 +105,35 @@ def check_fields(data: Mapping[str, Any]) -> None:
     reserved = [name for name in data if name.startswith("_")]
     if reserved:
         raise ValueError(f"field names starting with '_' are reserved: {reserved}")
+
+
+def check_index_keys(collection: Collection, data: Mapping[str, Any]) -> None:
+    """Index key values every backend can index: a string key is a non-empty str, a number
+    key a number (DynamoDB refuses anything else in a GSI key). None or absent leaves the
+    document out of that index, on every backend."""
+    for index in collection.indexes:
+        for name, kind in ((index.field, "S"), (index.order_by, index.order_type)):
+            value = data.get(name)
+            if value is None:
+                continue
+            if kind == "S" and (not isinstance(value, str) or not value):
+                raise ValueError(
+                    f"{collection.name}.{name} is a key of index {index.name} and must be a "
+                    f"non-empty string (or None), got {value!r}"
+                )
+            if kind == "N" and (isinstance(value, bool) or not isinstance(value, int | float)):
+                raise ValueError(
+                    f"{collection.name}.{name} is a key of index {index.name} and must be a "
+                    f"number (or None), got {value!r}"
+                )
+
+
+def check_document_write(collection: Collection, doc_id: str, data: Mapping[str, Any]) -> None:
+    """Every check a document passes before any backend sends it: id, reserved fields,
+    index keys, size. ValueError or TooLarge; nothing is written on failure."""
+    check_doc_id(doc_id)
+    if not isinstance(data, Mapping):
+        raise ValueError(f"document data must be a dict, got {type(data).__name__}")
+    check_fields(data)
+    check_index_keys(collection, data)
+    check_document(doc_id, data)

@@ -119,13 +119,10 @@ class DynamoDocumentStore(DocumentStore):
 
     def _item(self, collection: str, doc_id: str, data: JSONDict) -> tuple[JSONDict, str]:
         """Check a document like every backend does, then build its item and new version."""
-        limits.check_doc_id(doc_id)
-        if not isinstance(data, Mapping):
-            raise ValueError(f"document data must be a dict, got {type(data).__name__}")
-        limits.check_fields(data)
-        limits.check_document(doc_id, data)
+        spec = self.collection(collection)
+        limits.check_document_write(spec, doc_id, data)
         version = uuid.uuid4().hex
-        item = to_item(self.collection(collection), doc_id, data, version)
+        item = to_item(spec, doc_id, data, version)
         size = item_size(item)
         if size > MAX_ITEM_BYTES:
             raise TooLarge(

@@ -61,27 +61,13 @@ def from_dynamo(value: Any) -> Any:
 
 
 def index_key_nulls(collection: Collection, data: Mapping[str, Any]) -> list[str]:
-    """Index key fields of `data` that are None; raise ValueError for a key DynamoDB
-    would refuse (wrong type, empty string), naming the index."""
+    """Index key fields of `data` that are None: DynamoDB cannot store a NULL key, so they
+    are left out of the item (and so out of the index), and remembered to read back."""
     nulls: list[str] = []
     for index in collection.indexes:
-        for name, kind in ((index.field, "S"), (index.order_by, index.order_type)):
-            if name not in data or name == ID_ATTRIBUTE:
-                continue
-            value = data[name]
-            if value is None:
-                if name not in nulls:
-                    nulls.append(name)
-            elif kind == "S" and (not isinstance(value, str) or not value):
-                raise ValueError(
-                    f"{collection.name}.{name} is a key of index {index.name} and must be a "
-                    f"non-empty string (or None), got {value!r}"
-                )
-            elif kind == "N" and (isinstance(value, bool) or not isinstance(value, int | float)):
-                raise ValueError(
-                    f"{collection.name}.{name} is a key of index {index.name} and must be a "
-                    f"number (or None), got {value!r}"
-                )
+        for name in (index.field, index.order_by):
+            if name in data and name != ID_ATTRIBUTE and data[name] is None and name not in nulls:
+                nulls.append(name)
     return nulls
 
 

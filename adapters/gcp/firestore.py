@@ -34,7 +34,7 @@ from adapters.errors import Conflict, NotFound
 from adapters.gcp.clients import CALL_TIMEOUT_SECONDS, GRPC_RETRY
 from adapters.gcp.errors import translated
 from adapters.gcp.firestore_values import check_json, from_firestore, to_firestore
-from adapters.limits import check_doc_id, check_document, check_fields, document_size
+from adapters.limits import check_doc_id, check_document_write, document_size
 from adapters.naming import VERSION_FIELD, table_name
 from adapters.ports import Collection, Document, DocumentStore, JSONDict, Page
 
@@ -70,21 +70,21 @@ class FirestoreDocumentStore(DocumentStore):
 
     def put(self, collection: str, doc_id: str, data: JSONDict) -> str:
         ref = self._ref(collection, doc_id)
-        stored, version = _stored(doc_id, data)
+        stored, version = _stored(self.collection(collection), doc_id, data)
         with translated(f"putting {ref.path}"):
             ref.set(stored, **_CALL)
         return version
 
     def create(self, collection: str, doc_id: str, data: JSONDict) -> str:
         ref = self._ref(collection, doc_id)
-        stored, version = _stored(doc_id, data)
+        stored, version = _stored(self.collection(collection), doc_id, data)
         with translated(f"creating {ref.path}"):  # ALREADY_EXISTS -> Conflict
             ref.create(stored, **_CALL)
         return version
 
     def update(self, collection: str, doc_id: str, data: JSONDict, *, expected_version: str) -> str:
         ref = self._ref(collection, doc_id)
-        stored, version = _stored(doc_id, data)
+        stored, version = _stored(self.collection(collection), doc_id, data)
         with translated(f"updating {ref.path}"):
             current = self._current(ref, collection, doc_id, expected_version)
             fields: dict[str, Any] = {_quoted(name): value for name, value in stored.items()}
@@ -150,7 +150,7 @@ class FirestoreDocumentStore(DocumentStore):
         prepared = []
         for doc_id, data in docs:
             ref = self._ref(collection, doc_id)
-            stored, _ = _stored(doc_id, data)
+            stored, _ = _stored(self.collection(collection), doc_id, data)
             prepared.append((ref, stored, document_size(doc_id, data)))
         batches = []
         batch, writes, batch_bytes = self.client.batch(), 0, 0
@@ -193,13 +193,11 @@ class FirestoreDocumentStore(DocumentStore):
         return self.client.write_option(last_update_time=snapshot.update_time)
 
 
-def _stored(doc_id: str, data: JSONDict) -> tuple[JSONDict, str]:
+def _stored(collection: Collection, doc_id: str, data: JSONDict) -> tuple[JSONDict, str]:
     """Validate `data` (ValueError/TooLarge, before anything is sent); the document to store
     and its new version."""
-    check_doc_id(doc_id)
+    check_document_write(collection, doc_id, data)
     check_json(doc_id, data)
-    check_fields(data)
-    check_document(doc_id, data)
     version = uuid.uuid4().hex
     return {**to_firestore(data), VERSION_FIELD: version}, version
 

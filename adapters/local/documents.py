@@ -16,12 +16,12 @@ import math
 import re
 import sqlite3
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from adapters.errors import Conflict, NotFound
-from adapters.limits import check_doc_id, check_document, check_fields
+from adapters.limits import check_doc_id, check_document_write
 from adapters.local.sqlite import DEFAULT_BUSY_TIMEOUT_SECONDS, Database
 from adapters.ports import Collection, Document, DocumentStore, JSONDict, Page
 
@@ -57,7 +57,7 @@ class LocalDocumentStore(DocumentStore):
 
     def put(self, collection: str, doc_id: str, data: JSONDict) -> str:
         table = self._table(collection)
-        encoded = _encode(doc_id, data)
+        encoded = _encode(self.collection(collection), doc_id, data)
         version = _new_version()
         self.db.execute(
             f"INSERT INTO {table} (id, data, version) VALUES (?, ?, ?) "
@@ -68,7 +68,7 @@ class LocalDocumentStore(DocumentStore):
 
     def create(self, collection: str, doc_id: str, data: JSONDict) -> str:
         table = self._table(collection)
-        encoded = _encode(doc_id, data)
+        encoded = _encode(self.collection(collection), doc_id, data)
         version = _new_version()
         inserted = self.db.execute(
             f"INSERT INTO {table} (id, data, version) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
@@ -80,7 +80,7 @@ class LocalDocumentStore(DocumentStore):
 
     def update(self, collection: str, doc_id: str, data: JSONDict, *, expected_version: str) -> str:
         table = self._table(collection)
-        encoded = _encode(doc_id, data)
+        encoded = _encode(self.collection(collection), doc_id, data)
         version = _new_version()
         with self.db.transaction() as conn:
             _check_version(conn, table, collection, doc_id, expected_version)
@@ -102,7 +102,10 @@ class LocalDocumentStore(DocumentStore):
     def put_many(self, collection: str, docs: Iterable[tuple[str, JSONDict]]) -> int:
         table = self._table(collection)
         # Check every document before writing any: bad input writes nothing.
-        rows = [(doc_id, _encode(doc_id, data), _new_version()) for doc_id, data in docs]
+        rows = [
+            (doc_id, _encode(self.collection(collection), doc_id, data), _new_version())
+            for doc_id, data in docs
+        ]
         if not rows:
             return 0
         with self.db.transaction() as conn:
@@ -213,12 +216,8 @@ def _extract(field: str) -> str:
 # ---------------------------------------------------------------------- values
 
 
-def _encode(doc_id: str, data: JSONDict) -> str:
-    check_doc_id(doc_id)
-    if not isinstance(data, Mapping):
-        raise ValueError(f"document data must be a dict, got {type(data).__name__}")
-    check_fields(data)
-    check_document(doc_id, data)
+def _encode(collection: Collection, doc_id: str, data: JSONDict) -> str:
+    check_document_write(collection, doc_id, data)
     try:
         # allow_nan=False: NaN and infinities are not JSON, and DynamoDB refuses them too.
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)

@@ -62,15 +62,6 @@ def test_none_index_keys_stay_out_of_the_item() -> None:
     assert from_item(item).data == data
 
 
-@pytest.mark.parametrize(
-    "data",
-    [{"kind": 3, "n": 1}, {"kind": "", "n": 1}, {"kind": "k", "n": "1"}, {"n": True}],
-)
-def test_index_keys_of_the_wrong_type_are_refused(data: dict[str, Any]) -> None:
-    with pytest.raises(ValueError, match="key of index"):
-        to_item(THINGS, "d1", data, "v1")
-
-
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), 10**40])
 def test_numbers_dynamodb_cannot_hold_are_value_errors(value: float) -> None:
     with pytest.raises(ValueError):

@@ -359,3 +359,26 @@ def test_bad_ids_and_reserved_fields_are_value_errors(documents: DocumentStore) 
     assert [(d.id, d.data, d.version) for d in documents.scan(PLAIN).items] == [
         ("fine", {"n": 1}, version)
     ]
+
+
+def test_index_keys_every_backend_cannot_index_are_value_errors(
+    documents: DocumentStore,
+) -> None:
+    # DynamoDB refuses these as GSI keys; refusing them everywhere keeps local portable.
+    refused = [
+        {"owner": 3, "seq": 1},
+        {"owner": "", "seq": 1},
+        {"owner": "o", "seq": "1"},
+        {"owner": "o", "seq": True},
+        {"kind": "k", "name": ""},
+    ]
+    for data in refused:
+        with pytest.raises(ValueError, match="key of index"):
+            documents.put(ITEMS, "d", data)
+        with pytest.raises(ValueError, match="key of index"):
+            documents.put_many(ITEMS, [("early", {"owner": "o", "seq": 1}), ("d", data)])
+    assert documents.scan(ITEMS).items == []
+    # None (or absent) is fine: the document is simply not in that index.
+    documents.put(ITEMS, "d", {"owner": None, "seq": 1, "kind": "k"})
+    assert documents.query(ITEMS, "owner", "o").items == []
+    assert documents.get(ITEMS, "d").data == {"owner": None, "seq": 1, "kind": "k"}
