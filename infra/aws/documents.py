@@ -1,0 +1,65 @@
+"""DynamoDB: one table per runtime collection, one GSI per index (from runtime.schema)."""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_aws.dynamodb_table import (
+    DynamodbTable,
+    DynamodbTableAttribute,
+    DynamodbTableGlobalSecondaryIndex,
+    DynamodbTablePointInTimeRecovery,
+    DynamodbTableServerSideEncryption,
+)
+
+from adapters.naming import ID_ATTRIBUTE, table_name
+from adapters.ports import Collection
+from infra.build import BuildContext
+from infra.logical import Component
+
+
+def _attributes(collection: Collection) -> list[DynamodbTableAttribute]:
+    """Every key attribute once; an attribute used with two types is a schema error."""
+    types: dict[str, str] = {ID_ATTRIBUTE: "S"}
+    for index in collection.indexes:
+        for name, kind in ((index.field, "S"), (index.order_by, index.order_type)):
+            if types.setdefault(name, kind) != kind:
+                raise ValueError(
+                    f"runtime.schema: {collection.name}.{name} is indexed as both "
+                    f"{types[name]} and {kind}"
+                )
+    return [DynamodbTableAttribute(name=name, type=kind) for name, kind in types.items()]
+
+
+def resource_name(component: Component, collection: Collection) -> str:
+    return f"{component.id}_{collection.name}"
+
+
+def build_documents(ctx: BuildContext, component: Component) -> dict[str, DynamodbTable]:
+    key = ctx.built["key"]
+    tables = {}
+    for collection in component.collections:
+        tables[collection.name] = DynamodbTable(
+            ctx.stack,
+            resource_name(component, collection),
+            name=table_name(ctx.config.table_prefix, collection.name),
+            billing_mode="PAY_PER_REQUEST",
+            hash_key=ID_ATTRIBUTE,
+            attribute=_attributes(collection),
+            global_secondary_index=[
+                DynamodbTableGlobalSecondaryIndex(
+                    name=index.name,
+                    hash_key=index.field,
+                    range_key=index.order_by,
+                    projection_type="ALL",
+                )
+                for index in collection.indexes
+            ]
+            or None,
+            point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
+            server_side_encryption=DynamodbTableServerSideEncryption(
+                enabled=True, kms_key_arn=key.arn
+            ),
+            deletion_protection_enabled=False,
+            tags={"mlpoc:component": component.id, "mlpoc:collection": collection.name},
+        )
+    ctx.output("table_prefix", ctx.config.table_prefix, "MLPOC_TABLE_PREFIX: DynamoDB tables")
+    return tables

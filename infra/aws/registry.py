@@ -1,0 +1,68 @@
+"""ECR repository for the runtime image: immutable tags, scanned on push, pruned."""
+
+from __future__ import annotations
+
+import json
+
+from cdktf_cdktf_provider_aws.ecr_lifecycle_policy import EcrLifecyclePolicy
+from cdktf_cdktf_provider_aws.ecr_repository import (
+    EcrRepository,
+    EcrRepositoryEncryptionConfiguration,
+    EcrRepositoryImageScanningConfiguration,
+)
+
+from infra.build import BuildContext
+from infra.logical import Component
+
+KEEP_TAGGED_IMAGES = 20
+UNTAGGED_DAYS = 7
+
+LIFECYCLE_POLICY = {
+    "rules": [
+        {
+            "rulePriority": 1,
+            "description": f"Expire untagged images after {UNTAGGED_DAYS} days",
+            "selection": {
+                "tagStatus": "untagged",
+                "countType": "sinceImagePushed",
+                "countUnit": "days",
+                "countNumber": UNTAGGED_DAYS,
+            },
+            "action": {"type": "expire"},
+        },
+        {
+            "rulePriority": 2,
+            "description": f"Keep the {KEEP_TAGGED_IMAGES} newest images",
+            "selection": {
+                "tagStatus": "any",
+                "countType": "imageCountMoreThan",
+                "countNumber": KEEP_TAGGED_IMAGES,
+            },
+            "action": {"type": "expire"},
+        },
+    ]
+}
+
+
+def build_registry(ctx: BuildContext, component: Component) -> EcrRepository:
+    repository = EcrRepository(
+        ctx.stack,
+        component.id,
+        name=ctx.config.name,
+        image_tag_mutability="IMMUTABLE",
+        image_scanning_configuration=EcrRepositoryImageScanningConfiguration(scan_on_push=True),
+        encryption_configuration=[
+            EcrRepositoryEncryptionConfiguration(
+                encryption_type="KMS", kms_key=ctx.built["key"].arn
+            )
+        ],
+        tags={"mlpoc:component": component.id},
+    )
+    EcrLifecyclePolicy(
+        ctx.stack,
+        f"{component.id}_lifecycle",
+        repository=repository.name,
+        policy=json.dumps(LIFECYCLE_POLICY, sort_keys=True),
+    )
+    ctx.output("ecr_repository_url", repository.repository_url, "ECR repository for the image")
+    return repository

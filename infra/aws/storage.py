@@ -1,0 +1,112 @@
+"""S3 bucket: versioned, SSE-KMS with the project key, never public, TLS only."""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+    S3BucketServerSideEncryptionConfigurationRuleA,
+    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
+    S3BucketVersioningA,
+    S3BucketVersioningVersioningConfiguration,
+)
+
+from infra.aws.security import policy_document, statement
+from infra.build import BuildContext
+from infra.logical import Component
+
+NONCURRENT_VERSION_DAYS = 30
+# The one statement the moto emulator run must drop (moto denies every request under it).
+TLS_ONLY_SID = "DenyInsecureTransport"
+
+
+def build_bucket(ctx: BuildContext, component: Component) -> S3Bucket:
+    key = ctx.built["key"]
+    cid = component.id
+    bucket = S3Bucket(ctx.stack, cid, bucket=ctx.config.bucket_name, tags={"mlpoc:component": cid})
+    S3BucketVersioningA(
+        ctx.stack,
+        f"{cid}_versioning",
+        bucket=bucket.id,
+        versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+    )
+    S3BucketServerSideEncryptionConfigurationA(
+        ctx.stack,
+        f"{cid}_encryption",
+        bucket=bucket.id,
+        rule=[
+            S3BucketServerSideEncryptionConfigurationRuleA(
+                apply_server_side_encryption_by_default=(
+                    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                        sse_algorithm="aws:kms", kms_master_key_id=key.arn
+                    )
+                ),
+                bucket_key_enabled=True,
+            )
+        ],
+    )
+    access_block = S3BucketPublicAccessBlock(
+        ctx.stack,
+        f"{cid}_public_access_block",
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+    )
+    tls_only = policy_document(
+        ctx.stack,
+        f"{cid}_tls_only",
+        [
+            statement(
+                TLS_ONLY_SID,
+                ["s3:*"],
+                [bucket.arn, f"{bucket.arn}/*"],
+                effect="Deny",
+                principals=("*", ["*"]),
+                condition=("Bool", "aws:SecureTransport", ["false"]),
+            )
+        ],
+    )
+    S3BucketPolicy(
+        ctx.stack,
+        f"{cid}_policy",
+        bucket=bucket.id,
+        policy=tls_only.json,
+        depends_on=[access_block],
+    )
+    S3BucketLifecycleConfiguration(
+        ctx.stack,
+        f"{cid}_lifecycle",
+        bucket=bucket.id,
+        rule=[
+            S3BucketLifecycleConfigurationRule(
+                id="expire-noncurrent-versions",
+                status="Enabled",
+                filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                noncurrent_version_expiration=[
+                    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                        noncurrent_days=NONCURRENT_VERSION_DAYS
+                    )
+                ],
+                abort_incomplete_multipart_upload=[
+                    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
+                        days_after_initiation=7
+                    )
+                ],
+            )
+        ],
+    )
+    ctx.output("bucket", bucket.bucket, "MLPOC_BUCKET: S3 bucket for blobs")
+    return bucket

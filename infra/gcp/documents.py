@@ -1,0 +1,57 @@
+"""Firestore (native mode) and one pair of composite indexes per runtime index (ascending and
+descending order), from runtime.schema."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_google.firestore_database import FirestoreDatabase
+from cdktf_cdktf_provider_google.firestore_index import FirestoreIndex, FirestoreIndexFields
+
+from adapters.naming import table_name
+from infra.build import BuildContext
+from infra.logical import Component
+
+ORDERS = (("asc", "ASCENDING"), ("desc", "DESCENDING"))
+
+
+@dataclass(frozen=True)
+class Documents:
+    database: FirestoreDatabase
+    indexes: dict[str, FirestoreIndex]
+
+
+def build_documents(ctx: BuildContext, component: Component) -> Documents:
+    config = ctx.config
+    # A named database, not "(default)": App Engine owns "(default)"'s mode in its project.
+    database = FirestoreDatabase(
+        ctx.stack,
+        component.id,
+        name=config.firestore_database,
+        location_id=config.project.region,
+        type="FIRESTORE_NATIVE",
+        concurrency_mode="OPTIMISTIC",
+        point_in_time_recovery_enablement="POINT_IN_TIME_RECOVERY_ENABLED",
+        delete_protection_state="DELETE_PROTECTION_DISABLED",  # `cdktf destroy` removes it
+        deletion_policy="DELETE",
+        depends_on=[ctx.built["apis"]["firestore"]],
+    )
+    indexes = {}
+    for collection in component.collections:
+        for index in collection.indexes:
+            for suffix, order in ORDERS:
+                name = f"{component.id}_{collection.name}_{index.name}_{suffix}"
+                indexes[name] = FirestoreIndex(
+                    ctx.stack,
+                    name,
+                    database=database.name,
+                    collection=table_name(config.table_prefix, collection.name),
+                    query_scope="COLLECTION",
+                    fields=[
+                        FirestoreIndexFields(field_path=index.field, order="ASCENDING"),
+                        FirestoreIndexFields(field_path=index.order_by, order=order),
+                    ],
+                )
+    ctx.output("table_prefix", config.table_prefix, "MLPOC_TABLE_PREFIX: Firestore collections")
+    ctx.output("firestore_database", database.name, "MLPOC_FIRESTORE_DATABASE")
+    return Documents(database, indexes)

@@ -1,0 +1,77 @@
+"""The runtime's service account (both App Engine services run as it), with roles granted on
+this project's resources only."""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_google.artifact_registry_repository_iam_member import (
+    ArtifactRegistryRepositoryIamMember,
+)
+from cdktf_cdktf_provider_google.project_iam_member import ProjectIamMember
+from cdktf_cdktf_provider_google.pubsub_subscription_iam_member import (
+    PubsubSubscriptionIamMember,
+)
+from cdktf_cdktf_provider_google.pubsub_topic_iam_member import PubsubTopicIamMember
+from cdktf_cdktf_provider_google.service_account import ServiceAccount
+from cdktf_cdktf_provider_google.storage_bucket_iam_member import StorageBucketIamMember
+
+from infra.build import BuildContext
+from infra.logical import Component
+
+# Project-level roles, each with its reason: Firestore has no IAM finer than the project, and
+# App Engine flexible VMs running as a user-managed account must write their own logs/metrics.
+PROJECT_ROLES = {
+    "datastore_user": "roles/datastore.user",
+    "log_writer": "roles/logging.logWriter",
+    "metric_writer": "roles/monitoring.metricWriter",
+}
+
+
+def build_runtime_identity(ctx: BuildContext, component: Component) -> ServiceAccount:
+    cid = component.id
+    config = ctx.config
+    account = ServiceAccount(
+        ctx.stack,
+        cid,
+        account_id=f"{config.name}-runtime",
+        display_name=f"{config.name} runtime (API and worker)",
+        depends_on=[ctx.built["apis"]["iam"]],
+    )
+    member = account.member
+    StorageBucketIamMember(
+        ctx.stack,
+        f"{cid}_bucket_objects",
+        bucket=ctx.built["bucket"].name,
+        role="roles/storage.objectAdmin",
+        member=member,
+    )
+    jobs, dead_letters = ctx.built["jobs_queue"], ctx.built["dead_letter_queue"]
+    PubsubTopicIamMember(
+        ctx.stack,
+        f"{cid}_jobs_publisher",
+        topic=jobs.topic.name,
+        role="roles/pubsub.publisher",
+        member=member,
+    )
+    for name, queue in (("jobs", jobs), ("dead_letters", dead_letters)):
+        PubsubSubscriptionIamMember(
+            ctx.stack,
+            f"{cid}_{name}_subscriber",
+            subscription=queue.subscription.name,
+            role="roles/pubsub.subscriber",
+            member=member,
+        )
+    ArtifactRegistryRepositoryIamMember(
+        ctx.stack,
+        f"{cid}_image_reader",
+        repository=ctx.built["registry"].name,
+        location=ctx.built["registry"].location,
+        role="roles/artifactregistry.reader",
+        member=member,
+    )
+    for name, role in PROJECT_ROLES.items():
+        ProjectIamMember(
+            ctx.stack, f"{cid}_{name}", project=config.gcp.project_id, role=role, member=member
+        )
+    # No Cloud KMS role: the services' own agents encrypt and decrypt with the key (CMEK).
+    ctx.output("runtime_service_account", account.email, "Service account of the runtime")
+    return account

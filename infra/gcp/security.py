@@ -1,0 +1,70 @@
+"""Cloud KMS key (CMEK for the bucket, topics and registry) and the service agents that
+encrypt with it."""
+
+from __future__ import annotations
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_google.data_google_storage_project_service_account import (
+    DataGoogleStorageProjectServiceAccount,
+)
+from cdktf_cdktf_provider_google.kms_crypto_key import KmsCryptoKey
+from cdktf_cdktf_provider_google.kms_crypto_key_iam_member import KmsCryptoKeyIamMember
+from cdktf_cdktf_provider_google.kms_key_ring import KmsKeyRing
+
+from infra.build import BuildContext
+from infra.logical import Component
+
+ROTATION_PERIOD = f"{90 * 24 * 3600}s"
+ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+
+
+def service_agent(ctx: BuildContext, service: str) -> str:
+    """The Google-managed service agent of `service` in this project (by project number)."""
+    number = ctx.built["project"].number
+    return f"serviceAccount:service-{number}@gcp-sa-{service}.iam.gserviceaccount.com"
+
+
+def build_key(ctx: BuildContext, component: Component) -> KmsCryptoKey:
+    cid = component.id
+    ring = KmsKeyRing(
+        ctx.stack,
+        f"{cid}_ring",
+        name=ctx.config.name,
+        location=ctx.config.project.region,
+        depends_on=[ctx.built["apis"]["cloudkms"]],
+    )
+    key = KmsCryptoKey(
+        ctx.stack,
+        cid,
+        name=f"{ctx.config.name}-data",
+        key_ring=ring.id,
+        purpose="ENCRYPT_DECRYPT",
+        rotation_period=ROTATION_PERIOD,
+        labels={"mlpoc-component": cid},
+        # Destroying a key destroys its versions, and with them every byte encrypted under
+        # it; Cloud KMS never deletes the key itself, so a destroy frees nothing anyway.
+        lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
+    )
+    # Each service encrypts as its own service agent: Cloud Storage, Pub/Sub, Artifact Registry.
+    storage_agent = DataGoogleStorageProjectServiceAccount(
+        ctx.stack, f"{cid}_storage_agent", depends_on=[ctx.built["apis"]["storage"]]
+    )
+    members = {
+        "storage": f"serviceAccount:{storage_agent.email_address}",
+        "pubsub": service_agent(ctx, "pubsub"),
+        "artifactregistry": service_agent(ctx, "artifactregistry"),
+    }
+    grants = {
+        service: KmsCryptoKeyIamMember(
+            ctx.stack,
+            f"{cid}_{service}_agent_grant",
+            crypto_key_id=key.id,
+            role=ENCRYPTER_DECRYPTER,
+            member=member,
+            depends_on=[ctx.built["apis"][service]],
+        )
+        for service, member in members.items()
+    }
+    ctx.built["key_grants"] = grants
+    ctx.output("kms_key", key.id, "Cloud KMS key encrypting bucket, topics and registry")
+    return key

@@ -1,0 +1,58 @@
+"""The CDK for Terraform app (`cdktf.json`: `python -m infra.main`).
+
+Builds only the stack of the cloud chosen in mlpoc.toml, named after it, so `cdktf deploy aws`
+or `cdktf deploy gcp` deploys it and synthesizing one cloud never imports the other's
+provider. `synth(config, outdir)` is the same thing as a function (tests, bench).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from infra.config import ConfigError, ProjectConfig, load_config
+
+if TYPE_CHECKING:
+    from cdktf import App
+
+OUTDIR_ENV = "CDKTF_OUTDIR"  # set by the cdktf CLI
+
+
+def build_app(config: ProjectConfig, outdir: str | os.PathLike[str]) -> App:
+    """The app holding the configured cloud's stack. cdktf is imported only here, so a bad
+    mlpoc.toml fails before any of it loads."""
+    from cdktf import App
+
+    app = App(outdir=str(outdir))
+    if config.cloud == "aws":
+        from infra.aws.stack import AwsStack
+
+        AwsStack(app, config)
+    else:
+        from infra.gcp.stack import GcpStack
+
+        GcpStack(app, config)
+    return app
+
+
+def synth(config: ProjectConfig, outdir: str | os.PathLike[str]) -> Path:
+    """Synthesize the configured cloud's stack; returns the path of its cdk.tf.json."""
+    build_app(config, outdir).synth()
+    return Path(outdir) / "stacks" / config.cloud / "cdk.tf.json"
+
+
+def main() -> int:
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    path = synth(config, os.environ.get(OUTDIR_ENV, "cdktf.out"))
+    print(f"synthesized {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

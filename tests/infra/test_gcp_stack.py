@@ -1,0 +1,257 @@
+"""The synthesized GCP stack: CMEK, no public access, roles on these resources only, and
+services whose environment is exactly the runtime's settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.naming import table_name
+from adapters.settings import Settings, env_name
+from infra.gcp.stack import APIS
+from infra.logical import PROCESS_VARIABLE
+from runtime.schema import COLLECTIONS
+from tests.infra.conftest import Synth
+
+KEY_ID = "${google_kms_crypto_key.key.id}"
+RUNTIME = "${google_service_account.runtime_identity.member}"
+PUBSUB_AGENT = (
+    "serviceAccount:service-${data.google_project.project.number}"
+    "@gcp-sa-pubsub.iam.gserviceaccount.com"
+)
+
+
+@pytest.fixture(scope="module")
+def tf(gcp_synth: Synth) -> Synth:
+    return gcp_synth
+
+
+def test_required_apis_are_enabled(tf: Synth) -> None:
+    services = {s["service"] for s in tf.resources("google_project_service").values()}
+    required = {
+        "storage", "pubsub", "firestore", "cloudkms", "artifactregistry",
+        "appengine", "appengineflex", "billingbudgets", "iam",
+    }  # fmt: skip
+    assert {f"{api}.googleapis.com" for api in required} <= services
+    assert services == {f"{api}.googleapis.com" for api in APIS}
+
+
+def test_key_rotates_and_service_agents_may_use_it(tf: Synth) -> None:
+    key = tf.resource("google_kms_crypto_key", "key")
+    assert key["rotation_period"] == "7776000s"
+    assert key["key_ring"] == "${google_kms_key_ring.key_ring.id}"
+    assert key["lifecycle"] == {"prevent_destroy": True}
+    grants = tf.resources("google_kms_crypto_key_iam_member").values()
+    assert {g["role"] for g in grants} == {"roles/cloudkms.cryptoKeyEncrypterDecrypter"}
+    members = {g["member"] for g in grants}
+    assert (
+        "serviceAccount:${data.google_storage_project_service_account.key_storage_agent"
+        ".email_address}" in members
+    )
+    assert PUBSUB_AGENT in members
+    assert RUNTIME not in members, "the runtime never touches the key itself"
+
+
+def test_bucket_is_versioned_cmek_and_never_public(tf: Synth) -> None:
+    bucket = tf.resource("google_storage_bucket", "bucket")
+    assert bucket["name"] == "mlpoc-test-data"
+    assert bucket["versioning"] == {"enabled": True}
+    assert bucket["encryption"] == {"default_kms_key_name": KEY_ID}
+    assert bucket["uniform_bucket_level_access"] is True
+    assert bucket["public_access_prevention"] == "enforced"
+    assert "google_kms_crypto_key_iam_member.key_storage_agent_grant" in bucket["depends_on"]
+    [rule] = bucket["lifecycle_rule"]
+    assert rule["condition"]["days_since_noncurrent_time"] > 0
+
+
+def test_subscription_dead_letters_after_configured_deliveries(tf: Synth) -> None:
+    subscription = tf.resource("google_pubsub_subscription", "jobs_queue_subscription")
+    assert subscription["topic"] == "${google_pubsub_topic.jobs_queue.id}"
+    assert subscription["dead_letter_policy"] == {
+        "dead_letter_topic": "${google_pubsub_topic.dead_letter_queue.id}",
+        "max_delivery_attempts": 7,
+    }
+    assert tf.config.project.max_deliveries == 7
+    assert set(subscription["retry_policy"]) == {"minimum_backoff", "maximum_backoff"}
+    assert subscription["ack_deadline_seconds"] <= 600
+    dl_subscription = tf.resource("google_pubsub_subscription", "dead_letter_queue_subscription")
+    assert dl_subscription["topic"] == "${google_pubsub_topic.dead_letter_queue.id}"
+    assert "dead_letter_policy" not in dl_subscription
+    for topic in tf.resources("google_pubsub_topic").values():
+        assert topic["kms_key_name"] == KEY_ID
+
+
+def test_pubsub_agent_can_forward_dead_letters(tf: Synth) -> None:
+    publisher = tf.resource(
+        "google_pubsub_topic_iam_member", "dead_letter_queue_pubsub_agent_publishes"
+    )
+    assert publisher == publisher | {
+        "topic": "${google_pubsub_topic.dead_letter_queue.name}",
+        "role": "roles/pubsub.publisher",
+        "member": PUBSUB_AGENT,
+    }
+    subscriber = tf.resource(
+        "google_pubsub_subscription_iam_member", "jobs_queue_pubsub_agent_subscribes"
+    )
+    assert subscriber == subscriber | {
+        "subscription": "${google_pubsub_subscription.jobs_queue_subscription.name}",
+        "role": "roles/pubsub.subscriber",
+        "member": PUBSUB_AGENT,
+    }
+    assert tf.data("google_project", "project")["project_id"] == "mlpoc-test-123456"
+
+
+def test_firestore_native_with_two_indexes_per_query(tf: Synth) -> None:
+    database = tf.resource("google_firestore_database", "documents")
+    assert database["type"] == "FIRESTORE_NATIVE"
+    indexes = list(tf.resources("google_firestore_index").values())
+    assert len(indexes) == 2 * sum(len(c.indexes) for c in COLLECTIONS)
+    found = {
+        (i["collection"], tuple((f["field_path"], f["order"]) for f in i["fields"]))
+        for i in indexes
+    }
+    for collection in COLLECTIONS:
+        name = table_name("mlpoc-test-", collection.name)
+        for index in collection.indexes:
+            for order in ("ASCENDING", "DESCENDING"):
+                fields = ((index.field, "ASCENDING"), (index.order_by, order))
+                assert (name, fields) in found, (name, fields)
+    for index in indexes:
+        assert index["database"] == "${google_firestore_database.documents.name}"
+        assert index["query_scope"] == "COLLECTION"
+
+
+def test_registry_is_docker_cmek_and_immutable(tf: Synth) -> None:
+    repo = tf.resource("google_artifact_registry_repository", "registry")
+    assert repo["format"] == "DOCKER"
+    assert repo["kms_key_name"] == KEY_ID
+    assert repo["docker_config"] == {"immutable_tags": True}
+    assert repo["cleanup_policies"]
+
+
+def test_runtime_roles_are_granted_on_these_resources(tf: Synth) -> None:
+    grants: list[tuple[str, str, str]] = []
+    for kind, target in (
+        ("google_storage_bucket_iam_member", "bucket"),
+        ("google_pubsub_topic_iam_member", "topic"),
+        ("google_pubsub_subscription_iam_member", "subscription"),
+        ("google_artifact_registry_repository_iam_member", "repository"),
+        ("google_project_iam_member", "project"),
+    ):
+        for grant in tf.resources(kind).values():
+            if grant["member"] == RUNTIME:
+                grants.append((grant["role"], target, grant[target]))
+    assert sorted(grants) == sorted(
+        [
+            ("roles/storage.objectAdmin", "bucket", "${google_storage_bucket.bucket.name}"),
+            ("roles/pubsub.publisher", "topic", "${google_pubsub_topic.jobs_queue.name}"),
+            (
+                "roles/pubsub.subscriber",
+                "subscription",
+                "${google_pubsub_subscription.jobs_queue_subscription.name}",
+            ),
+            (
+                "roles/pubsub.subscriber",
+                "subscription",
+                "${google_pubsub_subscription.dead_letter_queue_subscription.name}",
+            ),
+            (
+                "roles/artifactregistry.reader",
+                "repository",
+                "${google_artifact_registry_repository.registry.name}",
+            ),
+            # Firestore has no IAM finer than the project.
+            ("roles/datastore.user", "project", "mlpoc-test-123456"),
+            ("roles/logging.logWriter", "project", "mlpoc-test-123456"),
+            ("roles/monitoring.metricWriter", "project", "mlpoc-test-123456"),
+        ]
+    )
+    for grant in tf.resources("google_project_iam_member").values():
+        assert grant["role"] not in ("roles/owner", "roles/editor")
+
+
+def _versions(tf: Synth) -> dict[str, dict]:
+    versions = tf.resources("google_app_engine_flexible_app_version")
+    return {v["service"]: v for v in versions.values()}
+
+
+def test_two_services_from_one_image(tf: Synth) -> None:
+    versions = _versions(tf)
+    assert set(versions) == {"default", "worker"}
+    images = {v["deployment"]["container"]["image"] for v in versions.values()}
+    assert images == {
+        "europe-west1-docker.pkg.dev/mlpoc-test-123456/"
+        "${google_artifact_registry_repository.registry.repository_id}/mlpoc-test:1.2.3"
+    }
+    for version in versions.values():
+        assert version["runtime"] == "custom"
+        assert version["service_account"] == "${google_service_account.runtime_identity.email}"
+        assert version["liveness_check"]["path"] == "/healthz"
+        assert version["readiness_check"]["path"] == "/healthz"
+    assert versions["default"]["env_variables"][PROCESS_VARIABLE] == "api"
+    assert versions["worker"]["env_variables"][PROCESS_VARIABLE] == "worker"
+    app = tf.resource("google_app_engine_application", "app")
+    assert app["location_id"] == "europe-west"
+
+
+def test_scaling_follows_the_config(tf: Synth) -> None:
+    versions = _versions(tf)
+    scaling = versions["default"]["automatic_scaling"]
+    assert (scaling["min_total_instances"], scaling["max_total_instances"]) == (2, 4)
+    assert versions["default"]["resources"] == {"cpu": 2, "memory_gb": 4}
+    assert versions["worker"]["manual_scaling"] == {"instances": 1}
+
+
+def test_services_environment_is_the_runtime_settings(tf: Synth) -> None:
+    for version in _versions(tf).values():
+        env = dict(version["env_variables"])
+        env.pop(PROCESS_VARIABLE)
+        assert set(env) <= {env_name(name) for name in Settings.model_fields}
+        for field in Settings.required_for("gcp"):
+            assert env_name(field) in env, field
+        assert env[env_name("backend")] == "gcp"
+        assert env[env_name("gcp_project")] == "mlpoc-test-123456"
+        assert env[env_name("bucket")] == "${google_storage_bucket.bucket.name}"
+        assert env[env_name("queue")] == "${google_pubsub_topic.jobs_queue.name}"
+        assert env[env_name("subscription")] == (
+            "${google_pubsub_subscription.jobs_queue_subscription.name}"
+        )
+        assert env[env_name("dead_letter_subscription")] == (
+            "${google_pubsub_subscription.dead_letter_queue_subscription.name}"
+        )
+        assert env[env_name("firestore_database")] == (
+            "${google_firestore_database.documents.name}"
+        )
+        assert env[env_name("max_deliveries")] == "7"
+
+
+def test_dead_letter_alert_and_budget_mail_the_team(tf: Synth) -> None:
+    channel = tf.resource("google_monitoring_notification_channel", "email_channel")
+    assert channel["type"] == "email"
+    assert channel["labels"] == {"email_address": "ops@example.com"}
+    channel_id = "${google_monitoring_notification_channel.email_channel.id}"
+    policy = tf.resource("google_monitoring_alert_policy", "dlq_alarm")
+    [condition] = policy["conditions"]
+    threshold = condition["condition_threshold"]
+    assert "pubsub.googleapis.com/subscription/num_undelivered_messages" in threshold["filter"]
+    assert (
+        "${google_pubsub_subscription.dead_letter_queue_subscription.name}" in threshold["filter"]
+    )
+    assert (threshold["comparison"], threshold["threshold_value"]) == ("COMPARISON_GT", 0)
+    assert policy["notification_channels"] == [channel_id]
+    budget = tf.resource("google_billing_budget", "budget")
+    assert budget["billing_account"] == "012345-6789AB-CDEF01"
+    assert budget["amount"]["specified_amount"] == {
+        "currency_code": "EUR",
+        "units": "75",
+        "nanos": 500_000_000,
+    }
+    assert budget["all_updates_rule"]["monitoring_notification_channels"] == [channel_id]
+    assert budget["budget_filter"]["projects"] == ["projects/${data.google_project.project.number}"]
+
+
+def test_outputs_name_everything_the_runtime_needs(tf: Synth) -> None:
+    outputs = tf.tf["output"]
+    for field in Settings.required_for("gcp"):
+        assert field in outputs, field
+    for name in ("firestore_database", "max_deliveries", "registry_url", "service_url"):
+        assert name in outputs, name
