@@ -1,0 +1,288 @@
+"""Every emulator-only switch, in one place: the AWS stack as moto server can apply it.
+
+`emulator_variant` takes the synthesized AWS `cdk.tf.json` and returns the configuration the
+Terraform test applies to moto. What is deployed and what is tested differ by exactly the
+switches below, each with the reason it exists; nothing else anywhere changes the stack.
+
+1. PROVIDER_SWITCHES: dummy keys, no credential/metadata/account lookups, path-style S3,
+   every service's endpoint on the moto server, few retries (moto answers 500 for calls it
+   lacks, and the default retries would hang for many minutes).
+2. BEYOND_MOTO: Elastic Beanstalk and Budgets resources, whatever only they reference, and
+   the outputs that name them are dropped: moto cannot apply them (EB tags, DescribeEvents
+   and application versions; Budgets tags and subscribers are missing).
+3. Bucket-policy Deny statements with a Condition (the TLS-only statement) are dropped, and
+   a bucket policy left with no statement with them: moto evaluates any conditional Deny
+   as matching, so it would deny every request.
+4. `lifecycle.ignore_changes` on SQS redrive policies: moto re-serializes their JSON, so
+   every plan would show a whitespace-only diff.
+5. State in a local file in the working directory: the test owns its state.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# Resource type prefixes moto cannot apply (see 2. above).
+BEYOND_MOTO = ("aws_elastic_beanstalk_", "aws_budgets_")
+
+# Endpoint names (the provider's canonical ones) of every service the stack may touch,
+# all pointed at moto so that nothing can reach a real AWS endpoint.
+ENDPOINT_SERVICES = (
+    "cloudwatch",
+    "dynamodb",
+    "ec2",
+    "ecr",
+    "events",
+    "iam",
+    "kms",
+    "logs",
+    "s3",
+    "secretsmanager",
+    "sns",
+    "sqs",
+    "ssm",
+    "sts",
+)
+# Which endpoint each resource/data type prefix needs; a type matching none is an error,
+# so a new service in the stack cannot silently go unredirected.
+_SERVICE_OF_PREFIX = (
+    ("aws_cloudwatch_log_", "logs"),
+    ("aws_cloudwatch_event_", "events"),
+    ("aws_cloudwatch_", "cloudwatch"),
+    ("aws_dynamodb_", "dynamodb"),
+    ("aws_ecr_", "ecr"),
+    ("aws_iam_", "iam"),
+    ("aws_kms_", "kms"),
+    ("aws_s3_", "s3"),
+    ("aws_secretsmanager_", "secretsmanager"),
+    ("aws_sns_", "sns"),
+    ("aws_sqs_", "sqs"),
+    ("aws_ssm_", "ssm"),
+    ("aws_caller_identity", "sts"),
+    ("aws_partition", "sts"),
+    ("aws_region", "sts"),
+    ("aws_availability_zones", "ec2"),
+)
+
+DUMMY_KEYS = {"access_key": "testing", "secret_key": "testing"}
+PROVIDER_SWITCHES: dict[str, Any] = {
+    **DUMMY_KEYS,
+    "skip_credentials_validation": True,
+    "skip_metadata_api_check": True,
+    "skip_requesting_account_id": True,
+    "s3_use_path_style": True,
+    "max_retries": 2,
+}
+# Provider settings that would look for a real account or real credentials.
+_PROVIDER_DROPPED = (
+    "profile",
+    "assume_role",
+    "assume_role_with_web_identity",
+    "allowed_account_ids",
+    "forbidden_account_ids",
+    "shared_config_files",
+    "shared_credentials_files",
+    "token",
+)
+# moto re-serializes these JSON attributes (see 4. above).
+REDRIVE_ATTRIBUTES = {
+    "aws_sqs_queue": ("redrive_policy", "redrive_allow_policy"),
+    "aws_sqs_queue_redrive_policy": ("redrive_policy",),
+    "aws_sqs_queue_redrive_allow_policy": ("redrive_allow_policy",),
+}
+
+_REF = re.compile(r"(?<![\w.])(data\.)?(aws_[a-z0-9_]+)\.([A-Za-z_][\w-]*)")
+
+Node = tuple[str, str, str]  # ("resource" | "data", type, name)
+
+
+@dataclass
+class EmulatorVariant:
+    config: dict[str, Any]
+    # What the switches took out or changed, for the test's report and assertions.
+    removed: list[str] = field(default_factory=list)
+    removed_outputs: list[str] = field(default_factory=list)
+    dropped_statements: list[dict[str, Any]] = field(default_factory=list)
+    ignored_changes: list[str] = field(default_factory=list)
+
+
+def emulator_variant(stack: Mapping[str, Any], endpoint: str) -> EmulatorVariant:
+    """The synthesized AWS stack with every emulator-only switch applied (module docstring).
+
+    `endpoint` is moto server's URL, e.g. "http://127.0.0.1:5000". The input is not changed.
+    Raises ValueError if the stack has something a switch cannot handle.
+    """
+    variant = EmulatorVariant(copy.deepcopy(dict(stack)))
+    _drop_beyond_moto(variant)
+    _point_provider_at(variant.config, endpoint)
+    _drop_conditional_bucket_denies(variant)
+    _ignore_redrive_reserialization(variant)
+    variant.config.setdefault("terraform", {})["backend"] = {"local": {"path": "terraform.tfstate"}}
+    _prune_empty(variant.config)
+    return variant
+
+
+def _prune_empty(config: dict[str, Any]) -> None:
+    """Terraform rejects a resource type (or a block kind) left with no block in it."""
+    for kind in ("resource", "data"):
+        blocks = config.get(kind, {})
+        for type_ in [t for t, named in blocks.items() if not named]:
+            del blocks[type_]
+    for kind in ("resource", "data", "output"):
+        if kind in config and not config[kind]:
+            del config[kind]
+
+
+def address(node: Node) -> str:
+    kind, type_, name = node
+    return f"{type_}.{name}" if kind == "resource" else f"data.{type_}.{name}"
+
+
+# ------------------------------------------------------------------ 2. beyond moto
+
+
+def _nodes(config: Mapping[str, Any]) -> dict[Node, Any]:
+    nodes: dict[Node, Any] = {}
+    for kind in ("resource", "data"):
+        for type_, blocks in config.get(kind, {}).items():
+            for name, body in blocks.items():
+                nodes[(kind, type_, name)] = body
+    return nodes
+
+
+def _references(body: Any, known: Mapping[Node, Any]) -> set[Node]:
+    text = json.dumps(body)
+    found = set()
+    for match in _REF.finditer(text):
+        node: Node = ("data" if match.group(1) else "resource", match.group(2), match.group(3))
+        if node in known:
+            found.add(node)
+    return found
+
+
+def _drop_beyond_moto(variant: EmulatorVariant) -> None:
+    config = variant.config
+    nodes = _nodes(config)
+    refs = {node: _references(body, nodes) - {node} for node, body in nodes.items()}
+    removed = {node for node in nodes if node[1].startswith(BEYOND_MOTO)}
+    changed = True
+    while changed:
+        changed = False
+        for node in nodes.keys() - removed:
+            referrers = {other for other, targets in refs.items() if node in targets}
+            # Whatever references a dropped resource cannot stay (it would dangle) ...
+            depends_on_removed = bool(refs[node] & removed)
+            # ... and whatever only dropped resources reference is theirs.
+            only_theirs = bool(referrers) and referrers <= removed
+            if depends_on_removed or only_theirs:
+                removed.add(node)
+                changed = True
+    for kind, type_, name in removed:
+        del config[kind][type_][name]
+    variant.removed = sorted(address(node) for node in removed)
+    outputs = config.get("output", {})
+    for name, body in list(outputs.items()):
+        if _references(body, nodes) & removed:
+            del outputs[name]
+            variant.removed_outputs.append(name)
+    if _references(config.get("locals", {}), nodes) & removed:
+        raise ValueError("a local value references a resource beyond moto; extend emulator.py")
+
+
+# ------------------------------------------------------------------ 1. provider
+
+
+def _service_of(type_: str) -> str:
+    for prefix, service in _SERVICE_OF_PREFIX:
+        if type_.startswith(prefix):
+            return service
+    raise ValueError(
+        f"{type_}: no moto endpoint known for this resource type; add it to "
+        "tests/infra/emulator.py (ENDPOINT_SERVICES and _SERVICE_OF_PREFIX)"
+    )
+
+
+def _point_provider_at(config: dict[str, Any], endpoint: str) -> None:
+    for _kind, type_, _name in _nodes(config):
+        _service_of(type_)
+    providers = config.get("provider", {}).get("aws")
+    if not providers:
+        raise ValueError("the stack has no aws provider block")
+    for provider in providers if isinstance(providers, list) else [providers]:
+        for key in _PROVIDER_DROPPED:
+            provider.pop(key, None)
+        provider.update(PROVIDER_SWITCHES)
+        provider["endpoints"] = [dict.fromkeys(ENDPOINT_SERVICES, endpoint)]
+
+
+# ------------------------------------------------------------------ 3. conditional denies
+
+
+def _is_conditional_deny(statement: Mapping[str, Any]) -> bool:
+    effect = statement.get("Effect", statement.get("effect"))
+    return effect == "Deny" and bool(statement.get("Condition") or statement.get("condition"))
+
+
+def _drop_conditional_bucket_denies(variant: EmulatorVariant) -> None:
+    config = variant.config
+    documents = config.get("data", {}).get("aws_iam_policy_document", {})
+    policies = config.get("resource", {}).get("aws_s3_bucket_policy", {})
+    emptied: list[tuple[str, str | None]] = []
+    for name, body in policies.items():
+        policy = body.get("policy")
+        if not isinstance(policy, str):
+            raise ValueError(f"aws_s3_bucket_policy.{name}: policy is not a string")
+        document = re.fullmatch(r"\$\{data\.aws_iam_policy_document\.([\w-]+)\.json\}", policy)
+        if document:
+            source = documents[document.group(1)]
+            statements = source.get("statement", [])
+            source["statement"] = [s for s in statements if not _is_conditional_deny(s)]
+            variant.dropped_statements += [s for s in statements if _is_conditional_deny(s)]
+            if not source["statement"]:
+                # A policy without statements is invalid: the policy goes with its statement.
+                emptied.append((name, document.group(1)))
+            continue
+        try:
+            parsed = json.loads(policy)
+        except json.JSONDecodeError:
+            raise ValueError(
+                f"aws_s3_bucket_policy.{name}: policy is neither JSON nor an "
+                "aws_iam_policy_document reference; extend emulator.py"
+            ) from None
+        statements = parsed.get("Statement", [])
+        parsed["Statement"] = [s for s in statements if not _is_conditional_deny(s)]
+        variant.dropped_statements += [s for s in statements if _is_conditional_deny(s)]
+        body["policy"] = json.dumps(parsed)
+        if not parsed["Statement"]:
+            emptied.append((name, None))
+    for policy_name, document_name in emptied:
+        del policies[policy_name]
+        variant.removed.append(f"aws_s3_bucket_policy.{policy_name}")
+        if document_name is None:
+            continue
+        still_used = f"data.aws_iam_policy_document.{document_name}." in json.dumps(
+            [config.get("resource", {}), config.get("output", {})]
+        )
+        if not still_used:
+            del documents[document_name]
+            variant.removed.append(f"data.aws_iam_policy_document.{document_name}")
+
+
+# ------------------------------------------------------------------ 4. redrive JSON
+
+
+def _ignore_redrive_reserialization(variant: EmulatorVariant) -> None:
+    resources = variant.config.get("resource", {})
+    for type_, attributes in REDRIVE_ATTRIBUTES.items():
+        for name, body in resources.get(type_, {}).items():
+            present = [a for a in attributes if a in body]
+            if present:
+                lifecycle = body.setdefault("lifecycle", {})
+                ignored = lifecycle.setdefault("ignore_changes", [])
+                ignored += [a for a in present if a not in ignored]
+                variant.ignored_changes += [f"{type_}.{name}.{a}" for a in present]
