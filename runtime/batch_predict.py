@@ -1,0 +1,154 @@
+"""Pre-computed inference: score a stored dataset with one model version and store one
+prediction document per record, so serving a known record is a key-value read.
+
+Documents are `predictions/<dataset>:<record id>` holding the value, class probabilities
+where the model has them, the model and version, and the time. They are written with the
+DocumentStore's batch put, chunk by chunk, and every id is checked before the first write.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from adapters.limits import check_doc_id
+from adapters.ports import Adapters, BlobStore
+from runtime import artifacts
+from runtime.jobs import now
+from runtime.registry import ModelVersion, Registry, check_name
+from runtime.schema import PREDICTIONS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from runtime.trainers.base import Trainer
+
+CHUNK_ROWS = 1000
+
+
+@dataclass(frozen=True)
+class DatasetRef:
+    """A CSV in the BlobStore: where it is, its name, its target and record-id columns."""
+
+    key: str
+    name: str
+    target: str | None = None
+    id_column: str | None = None
+
+    @classmethod
+    def from_params(cls, params: Any) -> DatasetRef:
+        if not isinstance(params, Mapping) or not isinstance(params.get("key"), str):
+            raise ValueError(f"dataset must be an object with a blob 'key', got {params!r}")
+        key = params["key"]
+        name = params.get("name") or key.rsplit("/", 1)[-1].removesuffix(".csv")
+        check_name("dataset", name)
+        return cls(
+            key=key, name=name, target=params.get("target"), id_column=params.get("id_column")
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "name": self.name,
+            "target": self.target,
+            "id_column": self.id_column,
+        }
+
+
+def read_dataset(blobs: BlobStore, dataset: DatasetRef) -> tuple[pd.DataFrame, str]:
+    """The dataset as a DataFrame, and the SHA-256 of the bytes it was read from."""
+    import pandas as pd
+
+    data = blobs.get(dataset.key)
+    dtype = {dataset.id_column: str} if dataset.id_column else None
+    try:
+        frame = pd.read_csv(io.BytesIO(data), dtype=dtype)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise ValueError(f"dataset {dataset.key!r} is not a readable CSV: {exc}") from exc
+    for column in (dataset.target, dataset.id_column):
+        if column is not None and column not in frame.columns:
+            raise ValueError(f"dataset {dataset.key!r} has no column {column!r}")
+    return frame, artifacts.sha256_hex(data)
+
+
+def record_ids(frame: pd.DataFrame, dataset: DatasetRef) -> list[str]:
+    """Each row's record id (the id column, or the row number), checked as document ids and
+    for duplicates before anything is written."""
+    if dataset.id_column:
+        ids = [str(v) for v in frame[dataset.id_column]]
+    else:
+        ids = [str(i) for i in range(len(frame))]
+    for record_id in ids:
+        check_doc_id(prediction_id(dataset.name, record_id))
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"dataset {dataset.key!r}: record ids in {dataset.id_column!r} repeat")
+    return ids
+
+
+def prediction_id(dataset_name: str, record_id: str) -> str:
+    return f"{dataset_name}:{record_id}"
+
+
+def batch_predict(
+    adapters: Adapters,
+    model: str,
+    dataset: DatasetRef,
+    *,
+    ref: int | str | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    trainer: Trainer | None = None,
+) -> dict[str, Any]:
+    """Score every row of `dataset` with `model` at `ref` (version number, alias, or the
+    latest) and store the predictions; returns a summary for the job's result."""
+    registry = Registry(adapters)
+    version = registry.resolve(model, ref)
+    trainer, fitted = registry.load(version, trainer)
+    frame, digest = read_dataset(adapters.blobs, dataset)
+    ids = record_ids(frame, dataset)
+    written = 0
+    for docs in _prediction_chunks(trainer, fitted, version, dataset, frame, ids, chunk_rows):
+        written += adapters.documents.put_many(PREDICTIONS.name, docs)
+    return {
+        "model": model,
+        "version": version.version,
+        "dataset": dataset.to_json(),
+        "dataset_sha256": digest,
+        "predictions": written,
+    }
+
+
+def _prediction_chunks(
+    trainer: Trainer,
+    fitted: Any,
+    version: ModelVersion,
+    dataset: DatasetRef,
+    frame: pd.DataFrame,
+    ids: list[str],
+    chunk_rows: int,
+) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    for start in range(0, len(frame), chunk_rows):
+        rows = frame.iloc[start : start + chunk_rows]
+        predictions = trainer.predict(fitted, rows)
+        stamp = now()
+        docs = []
+        for offset, value in enumerate(predictions.values):
+            record_id = ids[start + offset]
+            doc: dict[str, Any] = {
+                "dataset": dataset.name,
+                "record_id": record_id,
+                "model": version.model,
+                "version": version.version,
+                "value": value,
+                "predicted_at": stamp,
+            }
+            if predictions.probabilities is not None:
+                doc["probabilities"] = predictions.probabilities[offset]
+            docs.append((prediction_id(dataset.name, record_id), doc))
+        yield docs
+
+
+def get_prediction(adapters: Adapters, dataset_name: str, record_id: str) -> dict[str, Any]:
+    """The stored prediction of one record; `NotFound` if none was computed."""
+    return adapters.documents.get(PREDICTIONS.name, prediction_id(dataset_name, record_id)).data

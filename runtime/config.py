@@ -1,0 +1,120 @@
+"""The runtime's own settings, on top of the backend settings: which trainer, how the worker
+keeps its lease, how it backs off, whether to infer ahead and promote automatically.
+
+Every field is the environment variable `MLPOC_<FIELD>`, like the backend settings, so one
+environment configures both.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, ValidationError, model_validator
+
+from adapters.errors import ConfigurationError
+from adapters.limits import MAX_LEASE_SECONDS, MAX_RELEASE_DELAY_SECONDS
+from adapters.settings import ENV_PREFIX, Settings
+
+DEFAULT_TRAINER = "runtime.trainers.tabular:TabularTrainer"
+
+
+class RuntimeSettings(Settings):
+    """Backend settings plus the worker's and registry's settings."""
+
+    trainer: str = Field(
+        DEFAULT_TRAINER,
+        description="Trainer plugin as `module:Class` (a subclass of runtime.trainers.Trainer).",
+    )
+    batch_predict_after_train: bool = Field(
+        False,
+        description="After each successful training, enqueue a batch_predict of the dataset.",
+    )
+    lease_seconds: float = Field(
+        60,
+        gt=0,
+        le=MAX_LEASE_SECONDS,
+        description="Lease taken on a job message; the heartbeat keeps extending it.",
+    )
+    heartbeat_seconds: float = Field(
+        15,
+        gt=0,
+        description="Interval between lease extensions; at most a third of lease_seconds.",
+    )
+    release_backoff_seconds: float = Field(
+        5,
+        ge=0,
+        description="Delay before a failed job is retried, doubled on each further delivery.",
+    )
+    release_backoff_max_seconds: float = Field(
+        300,
+        ge=0,
+        le=MAX_RELEASE_DELAY_SECONDS,
+        description="Ceiling of the retry delay.",
+    )
+    poll_seconds: float = Field(
+        5, ge=0, le=20, description="Long-poll wait of one receive (also bounds SIGTERM latency)."
+    )
+    shutdown_grace_seconds: float = Field(
+        20,
+        ge=0,
+        description="On SIGTERM, how long the current job may run on before it is released.",
+    )
+    dead_letter_sweep_seconds: float = Field(
+        60,
+        ge=0,
+        description="How often a worker marks dead-lettered jobs failed (0: never).",
+    )
+    auto_promote_metric: str | None = Field(
+        None,
+        description="If set, move auto_promote_alias to a new version whose metric beats it.",
+    )
+    auto_promote_direction: Literal["max", "min"] = Field(
+        "max", description="Whether a higher (max) or lower (min) metric is better."
+    )
+    auto_promote_alias: str = Field("production", description="Alias auto-promotion moves.")
+    worker_id: str | None = Field(
+        None, description="Name recorded on the jobs this worker runs (default: host:pid)."
+    )
+
+    @model_validator(mode="after")
+    def _heartbeat_well_before_expiry(self) -> RuntimeSettings:
+        if self.heartbeat_seconds * 3 > self.lease_seconds:
+            raise ValueError(
+                f"{runtime_env_name('heartbeat_seconds')} ({self.heartbeat_seconds}) must be at "
+                f"most a third of {runtime_env_name('lease_seconds')} ({self.lease_seconds}), "
+                "so a late heartbeat never lets the lease lapse"
+            )
+        return self
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as the environment variables that reproduce them (a worker
+        subprocess gets exactly this)."""
+        return {
+            runtime_env_name(name): str(value)
+            for name in type(self).model_fields
+            if (value := getattr(self, name)) is not None
+        }
+
+
+def runtime_env_name(field_name: str) -> str:
+    """The environment variable of a runtime settings field."""
+    if field_name not in RuntimeSettings.model_fields:
+        raise KeyError(f"no runtime setting named {field_name!r}")
+    return f"{ENV_PREFIX}{field_name.upper()}"
+
+
+def load_runtime_settings(**overrides: object) -> RuntimeSettings:
+    """Read runtime settings from the environment (plus overrides), or raise
+    ConfigurationError naming the variables to fix."""
+    try:
+        return RuntimeSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc = [str(part) for part in error["loc"]]
+            message = error["msg"].removeprefix("Value error, ")
+            if loc and loc[0] in RuntimeSettings.model_fields:
+                problems.append(f"{runtime_env_name(loc[0])}: {message}")
+            else:
+                problems.append(message)
+        raise ConfigurationError("invalid mlpoc settings: " + "; ".join(problems)) from None

@@ -1,0 +1,175 @@
+"""Job documents, their state machine, and enqueueing.
+
+A job is a document in `jobs` (the truth about it) plus a queue message that only names it
+(`{"job_id": ..., "type": ...}`). Enqueueing writes the document first, then the message: a
+worker never receives a message whose job it cannot read. Every state change is a
+compare-and-swap on the document's version, so two deliveries of one message cannot both
+move it.
+
+    queued ──▶ running ──▶ succeeded
+      ▲  │        │ ╲
+      │  │        │  ╲──▶ failed
+      └──┼────────┘        ▲
+         └─────────────────┘   (dead-lettered before a worker ran it)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from adapters.errors import Conflict
+from adapters.ports import Adapters, Document, DocumentStore
+from runtime.schema import JOBS
+
+JOB_TYPES: tuple[str, ...] = ("train", "batch_predict")
+QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
+STATES = (QUEUED, RUNNING, SUCCEEDED, FAILED)
+TERMINAL = frozenset({SUCCEEDED, FAILED})
+# running -> running: a redelivery takes over a job whose worker died.
+# running -> queued: the attempt failed and the message was released for a retry.
+TRANSITIONS: Mapping[str, frozenset[str]] = {
+    QUEUED: frozenset({RUNNING, FAILED}),
+    RUNNING: frozenset({RUNNING, QUEUED, SUCCEEDED, FAILED}),
+    SUCCEEDED: frozenset(),
+    FAILED: frozenset(),
+}
+MAX_ERROR_CHARS = 4000
+_JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+
+class InvalidTransition(ValueError):
+    """The job's state machine does not allow this move."""
+
+
+def now() -> str:
+    """UTC ISO-8601 with microseconds: sorts as text, which the index relies on."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    data: dict[str, Any]
+    version: str
+
+    @property
+    def type(self) -> str:
+        return str(self.data["type"])
+
+    @property
+    def state(self) -> str:
+        return str(self.data["state"])
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.data.get("params") or {})
+
+    @property
+    def result(self) -> dict[str, Any] | None:
+        result = self.data.get("result")
+        return dict(result) if result is not None else None
+
+    @classmethod
+    def of(cls, doc: Document) -> Job:
+        return cls(id=doc.id, data=doc.data, version=doc.version)
+
+
+def message_body(job_id: str, job_type: str) -> str:
+    return json.dumps({"job_id": job_id, "type": job_type}, separators=(",", ":"))
+
+
+def parse_message(body: str) -> tuple[str, str]:
+    """(job_id, type) from a message body; ValueError if it is not one of ours."""
+    try:
+        decoded = json.loads(body)
+        return str(decoded["job_id"]), str(decoded["type"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"not a job message: {body[:200]!r}") from exc
+
+
+def enqueue(
+    adapters: Adapters,
+    job_type: str,
+    params: Mapping[str, Any],
+    *,
+    job_id: str | None = None,
+) -> Job:
+    """Create the job document (state `queued`), then send its message.
+
+    A given `job_id` makes enqueueing idempotent: if that job exists it is returned as is
+    and nothing is sent. If sending fails, the job is marked failed (no worker would ever
+    see it) and the error is raised.
+    """
+    if job_type not in JOB_TYPES:
+        raise ValueError(f"unknown job type {job_type!r}; known: {JOB_TYPES}")
+    job_id = job_id or uuid.uuid4().hex
+    if not _JOB_ID.match(job_id):
+        raise ValueError(f"job id must match {_JOB_ID.pattern}: {job_id!r}")
+    stamp = now()
+    data: dict[str, Any] = {
+        "type": job_type,
+        "state": QUEUED,
+        "params": dict(params),
+        "attempts": 0,
+        "last_error": None,
+        "worker_id": None,
+        "result": None,
+        "created_at": stamp,
+        "updated_at": stamp,
+        "started_at": None,
+        "finished_at": None,
+    }
+    try:
+        version = adapters.documents.create(JOBS.name, job_id, data)
+    except Conflict:
+        return get(adapters.documents, job_id)
+    job = Job(job_id, data, version)
+    try:
+        adapters.queue.send(message_body(job_id, job_type), {"job_type": job_type})
+    except Exception as exc:
+        transition(adapters.documents, job, FAILED, last_error=f"enqueue failed: {exc!r}")
+        raise
+    return job
+
+
+def get(documents: DocumentStore, job_id: str) -> Job:
+    return Job.of(documents.get(JOBS.name, job_id))
+
+
+def transition(documents: DocumentStore, job: Job, state: str, **fields: Any) -> Job:
+    """Move `job` to `state` by compare-and-swap on the version it was read at; `Conflict`
+    if someone moved it since, `InvalidTransition` if the state machine forbids it."""
+    if state not in TRANSITIONS[job.state]:
+        raise InvalidTransition(f"job {job.id}: {job.state} -> {state} is not allowed")
+    stamp = now()
+    data = {**job.data, **fields, "state": state, "updated_at": stamp}
+    if state in TERMINAL:
+        data["finished_at"] = stamp
+    if isinstance(data.get("last_error"), str):
+        data["last_error"] = data["last_error"][-MAX_ERROR_CHARS:]
+    version = documents.update(JOBS.name, job.id, data, expected_version=job.version)
+    return Job(job.id, data, version)
+
+
+def update_with_retry(
+    documents: DocumentStore,
+    job_id: str,
+    change: Callable[[Job], Job | None],
+    *,
+    attempts: int = 5,
+) -> Job | None:
+    """Re-read and re-apply `change` (which calls `transition`, or returns None to give up)
+    until it wins a compare-and-swap race."""
+    for _ in range(attempts):
+        job = get(documents, job_id)
+        try:
+            return change(job)
+        except Conflict:
+            continue
+    raise Conflict(f"job {job_id}: lost {attempts} compare-and-swap races in a row")

@@ -1,0 +1,275 @@
+"""The model registry: numbered versions, aliases that move by compare-and-swap.
+
+A version is a document `<model>:<version, zero-padded>` created with a create-only write:
+two workers that both try number n get one success and one `Conflict`, and the loser
+tries n+1, so numbers are never shared. An alias (`production`, `staging`, any name) is a
+document `<model>:<alias>` moved only by compare-and-swap against the version the mover
+expects it to hold; each move is logged in `alias_history`, so a rollback is one more move.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.errors import Conflict, NotFound
+from adapters.ports import Adapters
+from runtime import artifacts
+from runtime.jobs import now
+from runtime.schema import ALIAS_HISTORY, ALIASES, MODEL_VERSIONS
+from runtime.trainers.base import Trainer, load_trainer
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+VERSION_DIGITS = 8
+MAX_ALLOCATION_ATTEMPTS = 1000
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    model: str
+    version: int
+    data: dict[str, Any]
+
+    @property
+    def artifact(self) -> artifacts.ArtifactRef:
+        art = self.data["artifact"]
+        return artifacts.ArtifactRef(key=art["key"], sha256=art["sha256"], size=art["size"])
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        return dict(self.data.get("metrics") or {})
+
+
+@dataclass(frozen=True)
+class Alias:
+    model: str
+    alias: str
+    version: int
+    previous: int | None
+    doc_version: str
+
+
+def check_name(kind: str, name: str) -> None:
+    if not _NAME.match(name):
+        raise ValueError(f"{kind} name must match {_NAME.pattern}: {name!r}")
+
+
+def version_id(model: str, version: int) -> str:
+    return f"{model}:{version:0{VERSION_DIGITS}d}"
+
+
+class Registry:
+    def __init__(self, adapters: Adapters) -> None:
+        self.adapters = adapters
+        self.documents = adapters.documents
+
+    # ----------------------------------------------------------------- versions
+
+    def register(
+        self,
+        model: str,
+        *,
+        artifact: artifacts.ArtifactRef,
+        metrics: Mapping[str, float],
+        params: Mapping[str, Any],
+        trainer: str,
+        artifact_format: str,
+        dataset: Mapping[str, Any],
+        job_id: str | None,
+        input_schema: Mapping[str, Any] | None = None,
+    ) -> ModelVersion:
+        """Record a new version; its number is the next free one, taken create-only."""
+        check_name("model", model)
+        data: dict[str, Any] = {
+            "model": model,
+            "metrics": dict(metrics),
+            "params": dict(params),
+            "trainer": trainer,
+            "format": artifact_format,
+            "dataset": dict(dataset),
+            "artifact": {"key": artifact.key, "sha256": artifact.sha256, "size": artifact.size},
+            "input_schema": dict(input_schema or {}),
+            "created_at": now(),
+        }
+        if job_id is not None:
+            data["job_id"] = job_id
+        # The index query is only a starting guess (it may lag on DynamoDB); the create-only
+        # write is what makes the number ours.
+        latest = self.latest_version_number(model)
+        candidate = latest + 1
+        for _ in range(MAX_ALLOCATION_ATTEMPTS):
+            record = {**data, "version": candidate}
+            try:
+                self.documents.create(MODEL_VERSIONS.name, version_id(model, candidate), record)
+            except Conflict:
+                candidate += 1
+                continue
+            return ModelVersion(model, candidate, record)
+        raise Conflict(f"model {model!r}: no free version number after {candidate - 1}")
+
+    def latest_version_number(self, model: str) -> int:
+        page = self.documents.query(MODEL_VERSIONS.name, "model", model, descending=True, limit=1)
+        return int(page.items[0].data["version"]) if page.items else 0
+
+    def get_version(self, model: str, version: int) -> ModelVersion:
+        doc = self.documents.get(MODEL_VERSIONS.name, version_id(model, version))
+        return ModelVersion(model, version, doc.data)
+
+    def versions(self, model: str) -> Iterator[ModelVersion]:
+        """Every version of `model`, oldest first."""
+        token: str | None = None
+        while True:
+            page = self.documents.query(
+                MODEL_VERSIONS.name, "model", model, limit=100, page_token=token
+            )
+            for doc in page.items:
+                yield ModelVersion(model, int(doc.data["version"]), doc.data)
+            token = page.next_token
+            if token is None:
+                return
+
+    def versions_for_job(self, job_id: str) -> list[ModelVersion]:
+        page = self.documents.query(MODEL_VERSIONS.name, "job_id", job_id, limit=100)
+        return [
+            ModelVersion(str(doc.data["model"]), int(doc.data["version"]), doc.data)
+            for doc in page.items
+        ]
+
+    def resolve(self, model: str, ref: int | str | None = None) -> ModelVersion:
+        """A version by number, by alias, or (None / "latest") the newest one."""
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+            return self.get_version(model, int(ref))
+        if ref in (None, "latest"):
+            latest = self.latest_version_number(model)
+            if latest == 0:
+                raise NotFound(f"model {model!r} has no versions")
+            return self.get_version(model, latest)
+        return self.get_version(model, self.get_alias(model, str(ref)).version)
+
+    def load(self, version: ModelVersion, trainer: Trainer | None = None) -> tuple[Trainer, Any]:
+        """The version's trainer and fitted model, after checking the artifact's SHA-256
+        against the registered one (`artifacts.ArtifactRejected` if it differs)."""
+        trainer = trainer or load_trainer(str(version.data["trainer"]))
+        art = version.artifact
+        data = artifacts.fetch(self.adapters.blobs, art.key, art.sha256)
+        return trainer, trainer.loads(data)
+
+    # ----------------------------------------------------------------- aliases
+
+    def get_alias(self, model: str, alias: str) -> Alias:
+        doc = self.documents.get(ALIASES.name, f"{model}:{alias}")
+        previous = doc.data.get("previous")
+        return Alias(
+            model=model,
+            alias=alias,
+            version=int(doc.data["version"]),
+            previous=int(previous) if previous is not None else None,
+            doc_version=doc.version,
+        )
+
+    def move_alias(
+        self,
+        model: str,
+        alias: str,
+        to_version: int,
+        *,
+        expected: int | None,
+        reason: str = "",
+    ) -> Alias:
+        """Point `alias` at `to_version` if it currently points at `expected` (None: the
+        alias must not exist yet). `Conflict` if it does not, or if another move wins the
+        race; `NotFound` if `to_version` is not registered."""
+        check_name("model", model)
+        check_name("alias", alias)
+        self.get_version(model, to_version)  # NotFound for a version that does not exist
+        alias_id = f"{model}:{alias}"
+        data: dict[str, Any] = {
+            "model": model,
+            "alias": alias,
+            "version": to_version,
+            "previous": expected,
+            "updated_at": now(),
+        }
+        if expected is None:
+            try:
+                doc_version = self.documents.create(ALIASES.name, alias_id, data)
+            except Conflict:
+                raise Conflict(f"alias {alias_id} already exists; pass its version") from None
+        else:
+            current = self.get_alias(model, alias)
+            if current.version != expected:
+                raise Conflict(
+                    f"alias {alias_id} points at version {current.version}, not {expected}"
+                )
+            doc_version = self.documents.update(
+                ALIASES.name, alias_id, data, expected_version=current.doc_version
+            )
+        self.documents.create(
+            ALIAS_HISTORY.name,
+            f"{alias_id}:{uuid.uuid4().hex}",
+            {
+                "alias_key": alias_id,
+                "at": data["updated_at"],
+                "from_version": expected,
+                "to_version": to_version,
+                "reason": reason,
+            },
+        )
+        return Alias(model, alias, to_version, expected, doc_version)
+
+    def alias_history(self, model: str, alias: str) -> list[dict[str, Any]]:
+        """Moves of `alias`, oldest first."""
+        moves: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            page = self.documents.query(
+                ALIAS_HISTORY.name, "alias_key", f"{model}:{alias}", limit=100, page_token=token
+            )
+            moves.extend(doc.data for doc in page.items)
+            token = page.next_token
+            if token is None:
+                return moves
+
+    def rollback(self, model: str, alias: str, *, reason: str = "rollback") -> Alias:
+        """Move `alias` back to the version it held before its last move."""
+        current = self.get_alias(model, alias)
+        if current.previous is None:
+            raise ValueError(f"alias {model}:{alias} has no previous version to roll back to")
+        return self.move_alias(
+            model, alias, current.previous, expected=current.version, reason=reason
+        )
+
+    def maybe_promote(
+        self, version: ModelVersion, *, alias: str, metric: str, direction: str
+    ) -> bool:
+        """Move `alias` to `version` if its `metric` beats the aliased version's (or no
+        version holds the alias yet). Returns whether it moved; losing a race to another
+        mover is not an error, the winner's version stands."""
+        if metric not in version.metrics:
+            raise ValueError(
+                f"auto-promotion metric {metric!r} is not among {sorted(version.metrics)}"
+            )
+        try:
+            current = self.get_alias(version.model, alias)
+        except NotFound:
+            current = None
+        if current is not None:
+            held = self.get_version(version.model, current.version).metrics.get(metric)
+            new = version.metrics[metric]
+            better = held is None or (new > held if direction == "max" else new < held)
+            if not better:
+                return False
+        try:
+            self.move_alias(
+                version.model,
+                alias,
+                version.version,
+                expected=current.version if current else None,
+                reason=f"auto-promotion: {metric} {version.metrics[metric]:.6g}",
+            )
+        except Conflict:
+            return False
+        return True

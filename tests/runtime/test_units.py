@@ -1,0 +1,117 @@
+"""Pure logic, no backend: the default trainer, artifact checks, settings, plugin loading."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from adapters import ConfigurationError
+from runtime import artifacts
+from runtime.config import RuntimeSettings, load_runtime_settings
+from runtime.jobs import InvalidTransition, Job, transition
+from runtime.trainers import load_trainer, trainer_spec
+from runtime.trainers.tabular import TabularTrainer
+from tests.runtime.conftest import iris_csv
+
+
+@pytest.fixture(scope="module")
+def iris() -> pd.DataFrame:
+    return pd.read_csv(io.BytesIO(iris_csv())).drop(columns=["record_id"])
+
+
+def test_same_data_same_params_same_metrics(iris: pd.DataFrame) -> None:
+    trainer = TabularTrainer()
+    first = trainer.fit(iris, "target", {})
+    second = trainer.fit(iris, "target", {})
+    assert first.metrics == second.metrics
+    assert first.params["task"] == "classification" and first.params["n_validation"] == 30
+    other_seed = trainer.fit(iris, "target", {"seed": 1})
+    assert other_seed.params["seed"] == 1
+    # The fitted pipeline survives skops with the allow-list and predicts the same.
+    model = trainer.loads(trainer.dumps(first.model))
+    rows = iris.head(5)
+    assert trainer.predict(model, rows) == trainer.predict(first.model, rows)
+    # Unknown categories and missing values at predict time are handled, not fatal.
+    odd = rows.assign(colour=["purple", None, "red", "red", "red"])
+    assert len(trainer.predict(model, odd).values) == 5
+    with pytest.raises(ValueError, match="lack the model's input columns"):
+        trainer.predict(model, rows.drop(columns=["colour"]))
+
+
+def test_regression_metrics() -> None:
+    from sklearn.datasets import load_diabetes
+
+    frame = load_diabetes(as_frame=True).frame
+    frame["sex"] = np.where(frame["sex"] > 0, "m", "f")
+    result = TabularTrainer().fit(frame, "target", {"estimator": "linear"})
+    assert set(result.metrics) == {"rmse", "r2"}
+    assert result.metrics["r2"] > 0.3 and result.metrics["rmse"] < 70
+    assert result.params["task"] == "regression"
+
+
+@pytest.mark.parametrize(
+    ("params", "target", "message"),
+    [
+        ({}, "nope", "target column 'nope' is not in the data"),
+        ({"depth": 3}, "target", "unknown trainer params"),
+        ({"task": "ranking"}, "target", "task must be one of"),
+        ({"categorical": ["missing"]}, "target", "categorical columns not in the data"),
+    ],
+)
+def test_bad_training_input_is_a_clear_error(
+    iris: pd.DataFrame, params: dict[str, object], target: str, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        TabularTrainer().fit(iris, target, params)
+
+
+def test_too_few_rows(iris: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="at least 10 labelled rows"):
+        TabularTrainer().fit(iris.head(5), "target", {})
+
+
+def test_untrusted_types_are_refused() -> None:
+    from sklearn.preprocessing import FunctionTransformer
+
+    # A function reference in the artifact is code skops would call: not on the allow-list.
+    data = artifacts.skops_dumps(FunctionTransformer(func=eval))
+    with pytest.raises(artifacts.ArtifactRejected, match="not on the allow-list"):
+        artifacts.skops_loads(data)
+
+
+def test_load_trainer() -> None:
+    trainer = load_trainer("runtime.trainers.tabular:TabularTrainer")
+    assert trainer_spec(trainer) == "runtime.trainers.tabular:TabularTrainer"
+    assert trainer_spec(load_trainer("tests.runtime.plugins:SlowTrainer")).endswith("SlowTrainer")
+    for spec, message in [
+        ("runtime.trainers.tabular", "module:Class"),
+        ("no.such.module:X", "cannot be imported"),
+        ("runtime.jobs:Job", "not a subclass"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            load_trainer(spec)
+
+
+def test_runtime_settings() -> None:
+    settings = RuntimeSettings(backend="local", lease_seconds=30, heartbeat_seconds=10)
+    env = settings.to_env()
+    assert env["MLPOC_LEASE_SECONDS"] == "30.0" and env["MLPOC_BACKEND"] == "local"
+    assert RuntimeSettings(**{k.removeprefix("MLPOC_").lower(): v for k, v in env.items()}) == (
+        settings
+    )
+    with pytest.raises(ConfigurationError, match=r"MLPOC_HEARTBEAT_SECONDS.*a third"):
+        load_runtime_settings(backend="local", lease_seconds=30, heartbeat_seconds=11)
+    with pytest.raises(ConfigurationError, match="MLPOC_LEASE_SECONDS"):
+        load_runtime_settings(backend="local", lease_seconds=601)
+
+
+def test_state_machine_refuses_moves_out_of_terminal_states() -> None:
+    job = Job("j1", {"type": "train", "state": "succeeded"}, "v1")
+    with pytest.raises(InvalidTransition, match="succeeded -> running"):
+        transition(None, job, "running")  # type: ignore[arg-type]
+    queued = Job("j2", {"type": "train", "state": "queued"}, "v1")
+    with pytest.raises(InvalidTransition, match="queued -> succeeded"):
+        transition(None, queued, "succeeded")  # type: ignore[arg-type]

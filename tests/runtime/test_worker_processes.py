@@ -1,0 +1,116 @@
+"""Worker processes (`python -m runtime.worker`): crashes, sharing a queue, SIGTERM.
+
+Each worker process pays about 2 s (more on a loaded machine) importing scikit-learn, so
+the tests start their processes together and ask several things of each group.
+"""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+from runtime import jobs
+from runtime.registry import Registry
+from runtime.schema import JOBS
+from tests.rigs.base import Rig
+from tests.runtime.conftest import Env, new_env, train_params, wait_for
+
+SLOW = "tests.runtime.plugins:SlowTrainer"
+
+
+def job_state(env: Env, job_id: str) -> jobs.Job:
+    return jobs.get(env.adapters.documents, job_id)
+
+
+def pid_of(worker_id: str) -> int:
+    return int(worker_id.rsplit(":", 1)[1])
+
+
+def test_sigkill_mid_training_then_two_workers_twenty_jobs(env: Env) -> None:
+    """A worker SIGKILLed mid-training: after its lease expires another worker completes the
+    job, registering exactly one version. The two survivors then share twenty more jobs:
+    twenty succeeded jobs, twenty distinct version numbers."""
+    slow = jobs.enqueue(env.adapters, "train", train_params(estimator="linear", sleep_seconds=1.5))
+    with env.worker_processes(3, trainer=SLOW) as procs:
+        running = wait_for(
+            lambda: (j := job_state(env, slow.id)).state == "running" and j,
+            timeout=30,
+            what="a worker to start training\n" + env.logs(),
+        )
+        victim = next(p for p in procs if p.pid == pid_of(running.data["worker_id"]))
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=10)
+        params = train_params(estimator="linear")
+        ids = [jobs.enqueue(env.adapters, "train", params).id for _ in range(20)]
+
+        def all_done() -> bool:
+            states = [job_state(env, i).state for i in [slow.id, *ids]]
+            assert "failed" not in states, env.logs()
+            return all(s == "succeeded" for s in states)
+
+        wait_for(all_done, timeout=90, interval=0.3, what="21 jobs to succeed\n" + env.logs())
+        assert [p.poll() is None for p in procs if p is not victim] == [True, True]
+
+    taken_over = job_state(env, slow.id)
+    assert taken_over.data["attempts"] == 2
+    assert pid_of(taken_over.data["worker_id"]) != victim.pid
+    registry = Registry(env.adapters)
+    assert len(registry.versions_for_job(slow.id)) == 1
+
+    finished = [job_state(env, i) for i in ids]
+    numbers = [j.result["version"] for j in finished if j.result]
+    assert len(numbers) == 20 and len(set(numbers)) == 20
+    registered = {v.data["job_id"]: v.version for v in registry.versions("iris")}
+    assert sorted(registered.values()) == list(range(1, 22))
+    assert registered == {
+        j.id: j.result["version"] for j in [taken_over, *finished] if j.result is not None
+    }
+    workers = {j.data["worker_id"] for j in finished}
+    print("jobs per worker:", [sum(j.data["worker_id"] == w for j in finished) for w in workers])
+
+
+def test_sigterm_finishes_or_releases_the_job_and_exits_cleanly(
+    env: Env, rig: Rig, tmp_path: Path
+) -> None:
+    """Two workers on separate queues (started together to share the start-up time): one
+    with no grace releases its job at once, one with grace finishes its job, which outlives
+    the 3 s lease without being redelivered (the heartbeat); both exit 0."""
+    other = new_env(rig, tmp_path / "other")
+    released_job = jobs.enqueue(
+        env.adapters, "train", train_params(estimator="linear", sleep_seconds=30)
+    )
+    finished_job = jobs.enqueue(
+        other.adapters, "train", train_params(estimator="linear", sleep_seconds=4.5)
+    )
+    with (
+        env.worker_processes(1, trainer=SLOW, shutdown_grace_seconds=0) as (releaser,),
+        other.worker_processes(1, trainer=SLOW, shutdown_grace_seconds=30) as (finisher,),
+    ):
+        for e, job in ((env, released_job), (other, finished_job)):
+            wait_for(
+                lambda e=e, job=job: job_state(e, job.id).state == "running",
+                timeout=30,
+                what="the workers to start training\n" + env.logs() + other.logs(),
+            )
+        releaser.send_signal(signal.SIGTERM)
+        finisher.send_signal(signal.SIGTERM)
+        assert releaser.wait(timeout=10) == 0, env.logs()
+        redelivered = []
+        while finisher.poll() is None:
+            redelivered += other.adapters.queue.receive(1, lease_seconds=1, wait_seconds=0.5)
+        assert redelivered == [], "a job was redelivered while its worker was alive"
+        assert finisher.wait(timeout=20) == 0, other.logs()
+
+    done = job_state(other, finished_job.id)
+    assert done.state == "succeeded" and done.data["attempts"] == 1
+    assert other.adapters.documents.get(JOBS.name, done.id).data["result"]["version"] == 1
+    assert other.adapters.queue.receive(1, lease_seconds=1, wait_seconds=0.5) == []
+
+    released = job_state(env, released_job.id)
+    assert released.state == "queued"
+    assert "was stopped" in released.data["last_error"]
+    assert Registry(env.adapters).versions_for_job(released.id) == []
+    # Released, not left to lapse: it is deliverable again at once, not after the 3 s lease.
+    again = env.adapters.queue.receive(1, lease_seconds=5, wait_seconds=2)
+    assert [jobs.parse_message(m.body)[0] for m in again] == [released.id]
+    assert again[0].delivery_count == 2
