@@ -105,11 +105,11 @@ def dockerfile() -> str:
                 "FROM python:3.11-slim",
                 "ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1",
                 "WORKDIR /app",
-                "COPY pyproject.toml README.md ./",
+                "COPY pyproject.toml README.md constraints.txt ./",
                 "COPY adapters ./adapters",
                 "COPY runtime ./runtime",
                 "# Only the runtime and the cloud SDKs: no infra (cdktf), no test tools.",
-                'RUN pip install --no-compile ".[aws,gcp]" \\',
+                'RUN pip install --no-compile -c constraints.txt ".[aws,gcp]" \\',
                 "    && useradd --create-home --uid 10001 mlpoc",
                 "USER mlpoc",
                 f"# {PROCESS_VARIABLE} picks the process: "

@@ -37,6 +37,7 @@ def test_dockerfile_is_slim_and_runs_as_non_root() -> None:
     installs = [line for line in lines if "pip install" in line]
     assert len(installs) == 1
     assert '".[aws,gcp]"' in installs[0]
+    assert "-c constraints.txt" in installs[0], "the image must install the pinned versions"
     body = "\n".join(lines).lower()
     for forbidden in ("cdktf", "pytest", "moto", "ruff", "mypy", "infra", "[dev]", "constructs"):
         assert forbidden not in body, forbidden
