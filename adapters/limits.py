@@ -73,6 +73,19 @@ def check_lease(seconds: float) -> None:
         raise ValueError(f"lease must be in (0, {MAX_LEASE_SECONDS}] seconds, got {seconds}")
 
 
+# SQS returns at most 10 messages per ReceiveMessage; the same ceiling everywhere.
+MAX_RECEIVE_MESSAGES = 10
+
+
+def check_receive(max_messages: int, lease_seconds: float, wait_seconds: float = 0) -> None:
+    """The arguments of `JobQueue.receive` / `receive_dead_letters`, checked alike everywhere."""
+    if not isinstance(max_messages, int) or not 1 <= max_messages <= MAX_RECEIVE_MESSAGES:
+        raise ValueError(f"max_messages must be in 1..{MAX_RECEIVE_MESSAGES}, got {max_messages!r}")
+    check_lease(lease_seconds)
+    if wait_seconds < 0:
+        raise ValueError(f"wait_seconds must be >= 0, got {wait_seconds}")
+
+
 # Blob keys: S3 allows 1,024 bytes, GCS 1,024; '..' segments and a leading '/' would escape
 # the data directory locally and mean different things on each cloud.
 MAX_BLOB_KEY_BYTES = 1024

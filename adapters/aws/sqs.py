@@ -25,7 +25,6 @@ from adapters.ports import JobQueue, Message
 
 log = logging.getLogger(__name__)
 
-MAX_RECEIVE = 10  # SQS's ceiling per ReceiveMessage
 MAX_WAIT_PER_CALL = 20  # SQS's long-polling ceiling per call
 # The receipt handle no longer designates a leased message (deleted, lease lost...).
 _LEASE_LOST_CODES = (
@@ -129,11 +128,7 @@ class SqsJobQueue(JobQueue):
         *,
         dead_letter: bool,
     ) -> list[Message]:
-        if not 1 <= max_messages <= MAX_RECEIVE:
-            raise ValueError(f"max_messages must be 1..{MAX_RECEIVE}, got {max_messages}")
-        limits.check_lease(lease_seconds)
-        if wait_seconds < 0:
-            raise ValueError(f"wait_seconds must be >= 0, got {wait_seconds}")
+        limits.check_receive(max_messages, lease_seconds, wait_seconds)
         # Long polls of at most 20 s each until a message arrives or the wait is over.
         deadline = time.monotonic() + wait_seconds
         while True:
@@ -229,7 +224,7 @@ class SqsJobQueue(JobQueue):
             with translated("drain the SQS dead-letter queue"):
                 batch = self.client.receive_message(
                     QueueUrl=url,
-                    MaxNumberOfMessages=MAX_RECEIVE,
+                    MaxNumberOfMessages=limits.MAX_RECEIVE_MESSAGES,
                     VisibilityTimeout=60,
                     WaitTimeSeconds=1 if empty_rounds else 0,
                 ).get("Messages", [])

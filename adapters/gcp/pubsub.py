@@ -28,14 +28,13 @@ from google.api_core import exceptions as gexc
 from adapters.errors import ConfigurationError
 from adapters.gcp.clients import CALL_TIMEOUT_SECONDS, GRPC_RETRY
 from adapters.gcp.errors import translated
-from adapters.limits import MAX_RELEASE_DELAY_SECONDS, check_lease, check_message
+from adapters.limits import MAX_RELEASE_DELAY_SECONDS, check_lease, check_message, check_receive
 from adapters.ports import JobQueue, Message
 from adapters.settings import env_name
 
 if TYPE_CHECKING:
     from google import pubsub_v1
 
-MAX_BATCH = 10
 # Attributes Pub/Sub adds when it dead-letters a message.
 DEAD_LETTER_ATTRIBUTE_PREFIX = "CloudPubSubDeadLetter"
 # The shortest client deadline on a pull. A pull cut short by the client while the server
@@ -86,10 +85,7 @@ class PubSubJobQueue(JobQueue):
     def receive(
         self, max_messages: int = 1, *, lease_seconds: float = 60, wait_seconds: float = 0
     ) -> list[Message]:
-        _check_batch(max_messages)
-        check_lease(lease_seconds)
-        if wait_seconds < 0:
-            raise ValueError(f"wait_seconds must be >= 0, got {wait_seconds}")
+        check_receive(max_messages, lease_seconds, wait_seconds)
         self._check_dead_letter_policy()
         return self._jobs.pull(max_messages, lease_seconds, wait_seconds)
 
@@ -111,8 +107,7 @@ class PubSubJobQueue(JobQueue):
     def receive_dead_letters(
         self, max_messages: int = 10, *, lease_seconds: float = 60
     ) -> list[Message]:
-        _check_batch(max_messages)
-        check_lease(lease_seconds)
+        check_receive(max_messages, lease_seconds)
         return self._dead.pull(max_messages, lease_seconds, 0)
 
     def purge_dead_letters(self) -> int:
@@ -242,8 +237,3 @@ class _Subscription:
 def _whole_seconds(seconds: float) -> int:
     """Ack deadlines are whole seconds; round up so a lease is never shorter than asked."""
     return max(1, math.ceil(seconds))
-
-
-def _check_batch(max_messages: int) -> None:
-    if not isinstance(max_messages, int) or not 1 <= max_messages <= MAX_BATCH:
-        raise ValueError(f"max_messages must be in 1..{MAX_BATCH}, got {max_messages!r}")

@@ -21,13 +21,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from adapters.errors import NotFound
-from adapters.limits import MAX_RELEASE_DELAY_SECONDS, check_lease, check_message
+from adapters.limits import MAX_RELEASE_DELAY_SECONDS, check_lease, check_message, check_receive
 from adapters.local.sqlite import DEFAULT_BUSY_TIMEOUT_SECONDS, Database
 from adapters.ports import JobQueue, Message
 
 MAIN = "messages"
 DEAD = "dead_letters"
-MAX_BATCH = 10
 # Long polling: how often an idle receive looks again.
 POLL_INTERVAL_SECONDS = 0.05
 
@@ -79,10 +78,7 @@ class LocalJobQueue(JobQueue):
     def receive(
         self, max_messages: int = 1, *, lease_seconds: float = 60, wait_seconds: float = 0
     ) -> list[Message]:
-        _check_batch(max_messages)
-        check_lease(lease_seconds)
-        if wait_seconds < 0:
-            raise ValueError(f"wait_seconds must be >= 0, got {wait_seconds}")
+        check_receive(max_messages, lease_seconds, wait_seconds)
         deadline = time.monotonic() + wait_seconds
         while True:
             if self._anything_due(MAIN):
@@ -129,8 +125,7 @@ class LocalJobQueue(JobQueue):
     def receive_dead_letters(
         self, max_messages: int = 10, *, lease_seconds: float = 60
     ) -> list[Message]:
-        _check_batch(max_messages)
-        check_lease(lease_seconds)
+        check_receive(max_messages, lease_seconds)
         with self.db.transaction() as conn:
             self._dead_letter_exhausted(conn)
             return _lease(conn, DEAD, max_messages, lease_seconds)
@@ -186,8 +181,3 @@ def _lease(conn: sqlite3.Connection, table: str, limit: int, lease_seconds: floa
 
 def _table(message: Message) -> str:
     return DEAD if message.dead_letter else MAIN
-
-
-def _check_batch(max_messages: int) -> None:
-    if not isinstance(max_messages, int) or not 1 <= max_messages <= MAX_BATCH:
-        raise ValueError(f"max_messages must be in 1..{MAX_BATCH}, got {max_messages!r}")
