@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -80,55 +80,64 @@ class Settings(BaseSettings):
 
     def to_env(self) -> dict[str, str]:
         """These settings as the environment variables that reproduce them."""
-        env: dict[str, str] = {}
-        for name in type(self).model_fields:
-            value = getattr(self, name)
-            if value is not None:
-                env[env_name(name)] = str(value)
-        return env
+        cls = type(self)
+        return {
+            cls.env_name(name): str(value)
+            for name in cls.model_fields
+            if (value := getattr(self, name)) is not None
+        }
+
+    @classmethod
+    def env_name(cls, field_name: str) -> str:
+        """The environment variable of a field: `bucket` -> `MLPOC_BUCKET`."""
+        if field_name not in cls.model_fields:
+            raise KeyError(f"no setting named {field_name!r}")
+        return f"{ENV_PREFIX}{field_name.upper()}"
+
+    @classmethod
+    def load(cls, **overrides: object) -> Self:
+        """Read the environment (plus overrides), or raise ConfigurationError with one line
+        per problem, each naming the variable to set."""
+        try:
+            return cls(**overrides)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            raise ConfigurationError(_explain(cls, exc)) from None
 
 
 def env_name(field_name: str) -> str:
-    """The environment variable of a settings field: `bucket` -> `MLPOC_BUCKET`."""
-    if field_name not in Settings.model_fields:
-        raise KeyError(f"no setting named {field_name!r}")
-    return f"{ENV_PREFIX}{field_name.upper()}"
+    """The environment variable of a backend settings field: `bucket` -> `MLPOC_BUCKET`."""
+    return Settings.env_name(field_name)
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read settings from the environment (plus overrides), or raise ConfigurationError
-    with one line per problem, each naming the variable to set."""
-    try:
-        return Settings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        raise ConfigurationError(_explain(exc)) from None
+    """Backend settings from the environment; ConfigurationError names what to fix."""
+    return Settings.load(**overrides)
 
 
-def _explain(exc: ValidationError) -> str:
+def _explain(model: type[Settings], exc: ValidationError) -> str:
     lines = []
     for error in exc.errors():
         loc = [str(part) for part in error["loc"] if part != "__root__"]
         message = error["msg"].removeprefix("Value error, ")
-        if loc and loc[0] in Settings.model_fields:
-            var = env_name(loc[0])
+        if loc and loc[0] in model.model_fields:
             if loc[0] == "backend":
                 message = f"must be one of {', '.join(BACKENDS)} (got {error.get('input')!r})"
-            lines.append(f"{var}: {message}")
+            lines.append(f"{model.env_name(loc[0])}: {message}")
         else:
             lines.append(message)
     return "invalid mlpoc settings: " + "; ".join(lines)
 
 
-def settings_table() -> str:
-    """The configuration reference as a Markdown table (the README embeds it; a test keeps
-    the two identical)."""
+def settings_table(model: type[Settings] = Settings) -> str:
+    """The configuration reference of a settings model as a Markdown table (the README
+    embeds the runtime's; a test keeps the two identical)."""
     rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
-    for name, info in Settings.model_fields.items():
+    for name, info in model.model_fields.items():
         value = info.default
         default = (
             ""
             if value is None
             else f"`{json.dumps(value if isinstance(value, int | str) else str(value))}`"
         )
-        rows.append(f"| `{env_name(name)}` | {default} | {info.description} |")
+        rows.append(f"| `{model.env_name(name)}` | {default} | {info.description} |")
     return "\n".join(rows)

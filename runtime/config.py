@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from adapters.errors import ConfigurationError
 from adapters.limits import MAX_LEASE_SECONDS, MAX_RELEASE_DELAY_SECONDS
-from adapters.settings import ENV_PREFIX, Settings
+from adapters.settings import Settings
 
 DEFAULT_TRAINER = "runtime.trainers.tabular:TabularTrainer"
 
@@ -86,35 +85,13 @@ class RuntimeSettings(Settings):
             )
         return self
 
-    def to_env(self) -> dict[str, str]:
-        """These settings as the environment variables that reproduce them (a worker
-        subprocess gets exactly this)."""
-        return {
-            runtime_env_name(name): str(value)
-            for name in type(self).model_fields
-            if (value := getattr(self, name)) is not None
-        }
-
 
 def runtime_env_name(field_name: str) -> str:
     """The environment variable of a runtime settings field."""
-    if field_name not in RuntimeSettings.model_fields:
-        raise KeyError(f"no runtime setting named {field_name!r}")
-    return f"{ENV_PREFIX}{field_name.upper()}"
+    return RuntimeSettings.env_name(field_name)
 
 
 def load_runtime_settings(**overrides: object) -> RuntimeSettings:
     """Read runtime settings from the environment (plus overrides), or raise
     ConfigurationError naming the variables to fix."""
-    try:
-        return RuntimeSettings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            loc = [str(part) for part in error["loc"]]
-            message = error["msg"].removeprefix("Value error, ")
-            if loc and loc[0] in RuntimeSettings.model_fields:
-                problems.append(f"{runtime_env_name(loc[0])}: {message}")
-            else:
-                problems.append(message)
-        raise ConfigurationError("invalid mlpoc settings: " + "; ".join(problems)) from None
+    return RuntimeSettings.load(**overrides)

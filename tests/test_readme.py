@@ -1,4 +1,4 @@
-"""The README stays true: its settings table is the settings model's, its test command is
+"""The README stays true: its settings table is the runtime settings model's, its test command is
 the one CI runs."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from adapters.settings import settings_table
+from runtime.config import RuntimeSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -17,8 +18,8 @@ def test_settings_table_matches_the_settings_model() -> None:
         r"<!-- settings-table:start -->\n(.*?)<!-- settings-table:end -->", README, re.S
     )
     assert block, "README lost its settings-table markers"
-    assert block.group(1).strip() == settings_table(), (
-        "README settings table is stale: regenerate it from `adapters.settings.settings_table()`"
+    assert block.group(1).strip() == settings_table(RuntimeSettings), (
+        "README settings table is stale: regenerate it with `settings_table(RuntimeSettings)`"
     )
 
 
