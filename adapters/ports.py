@@ -166,6 +166,11 @@ class JobQueue(abc.ABC):
         ack one to drop it, or let the lease lapse to leave it there."""
 
     @abc.abstractmethod
+    def ping(self) -> None:
+        """Raise `BackendUnavailable` (or `ConfigurationError`) if the queue cannot be
+        reached: one cheap call that leases and sends nothing (readiness checks use it)."""
+
+    @abc.abstractmethod
     def purge_dead_letters(self) -> int:
         """Drop every message in the dead-letter queue; returns how many were dropped where
         the backend can tell (otherwise -1)."""

@@ -189,6 +189,9 @@ class SqsJobQueue(JobQueue):
 
     # ------------------------------------------------------------------ dead letters
 
+    def ping(self) -> None:
+        self._visible_count(self.queue_url)
+
     def purge_dead_letters(self) -> int:
         """PurgeQueue on the dead-letter queue, which drops leased messages too; returns the
         queue's message count read just before (exact on moto, approximate on SQS, whose

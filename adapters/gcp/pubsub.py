@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -109,6 +110,17 @@ class PubSubJobQueue(JobQueue):
     ) -> list[Message]:
         check_receive(max_messages, lease_seconds)
         return self._dead.pull(max_messages, lease_seconds, 0)
+
+    def ping(self) -> None:
+        subscription = self._jobs
+        # PermissionDenied: reached, though this identity may not read the settings.
+        with (
+            translated(f"reading subscription {subscription.path}"),
+            contextlib.suppress(gexc.PermissionDenied),
+        ):
+            subscription._subscriber.get_subscription(
+                request={"subscription": subscription.path}, timeout=CALL_TIMEOUT_SECONDS
+            )
 
     def purge_dead_letters(self) -> int:
         # Seeking to "now" acknowledges everything published before it, including messages

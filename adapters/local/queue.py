@@ -130,6 +130,9 @@ class LocalJobQueue(JobQueue):
             self._dead_letter_exhausted(conn)
             return _lease(conn, DEAD, max_messages, lease_seconds)
 
+    def ping(self) -> None:
+        self.db.query("SELECT 1")
+
     def purge_dead_letters(self) -> int:
         with self.db.transaction() as conn:
             self._dead_letter_exhausted(conn)

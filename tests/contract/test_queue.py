@@ -222,3 +222,11 @@ def test_what_some_backend_cannot_carry_is_refused_everywhere(queue: JobQueue) -
         with pytest.raises(ValueError):
             queue.send(body, attributes)
     assert_nothing_for(queue, 1.0)
+
+
+def test_ping_reaches_the_queue_and_changes_nothing(queue: JobQueue) -> None:
+    queue.send("still here")
+    queue.ping()
+    message = receive_one(queue, lease=30)
+    assert (message.body, message.delivery_count) == ("still here", 1)
+    queue.ack(message)

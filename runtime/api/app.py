@@ -1,0 +1,61 @@
+"""The app factory: one FastAPI app over the runtime, the same on every backend."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from adapters.factory import build_adapters
+from adapters.ports import Adapters
+from runtime.api import errors
+from runtime.api.auth import KeyVerifier
+from runtime.api.metrics import ApiMetrics
+from runtime.api.middleware import RequestContext
+from runtime.api.routes import (
+    datasets,
+    health,
+    jobs,
+    metrics,
+    models,
+    predict,
+    predictions,
+    records,
+)
+from runtime.api.serving import ModelServer
+from runtime.api.settings import ApiSettings, load_api_settings
+from runtime.api.state import AppState
+from runtime.registry import Registry
+from runtime.schema import COLLECTIONS
+
+DESCRIPTION = """Upload and label data, train through the job queue, move model aliases,
+and serve predictions (online, or pre-computed). Every route but `/healthz` and `/readyz`
+needs an API key (`X-API-Key` or `Authorization: Bearer`) with the route's scope: `read`,
+`predict` or `admin`. Errors are `{"error": {"code", "message", "request_id"}}`."""
+
+
+def create_app(settings: ApiSettings | None = None, adapters: Adapters | None = None) -> FastAPI:
+    """The API over `adapters` (default: built from `settings`, default: the environment)."""
+    settings = settings or load_api_settings()
+    adapters = adapters or build_adapters(COLLECTIONS, settings)
+    api_metrics = ApiMetrics(adapters)
+    registry = Registry(adapters)
+    app = FastAPI(title="mlpoc", version="0.1.0", description=DESCRIPTION)
+    app.state.mlpoc = AppState(
+        settings=settings,
+        adapters=adapters,
+        registry=registry,
+        server=ModelServer(
+            registry,
+            check_seconds=settings.serving_check_seconds,
+            on_swap=lambda model, outcome: api_metrics.model_swaps.labels(model, outcome).inc(),
+        ),
+        metrics=api_metrics,
+        keys=KeyVerifier(adapters.documents, settings.api_key_cache_seconds),
+    )
+    app.state.keys = app.state.mlpoc.keys
+    errors.install(app)
+    for module in (health, metrics, datasets, records, predictions, jobs, models, predict):
+        app.include_router(module.router)
+    app.add_middleware(
+        RequestContext, metrics=api_metrics, max_body_bytes=settings.max_request_bytes
+    )
+    return app

@@ -1,0 +1,121 @@
+"""One JSON error shape for every refusal: `{"error": {"code", "message", "request_id"}}`.
+
+Adapter errors map to their HTTP meaning (NotFound 404, Conflict 409, TooLarge 413,
+BackendUnavailable 503); a ValueError raised by the runtime on bad input is a 400; request
+validation is a 422 with the offending fields named. Anything else is a logged 500 that
+reveals nothing but the request id (runtime.api.middleware).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from adapters.errors import BackendUnavailable, Conflict, NotFound, TooLarge
+from runtime.api.logs import current_request_id
+from runtime.api.serving import ModelUnavailable
+
+log = logging.getLogger("mlpoc.api")
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    503: "unavailable",
+}
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    request_id: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+class ApiError(Exception):
+    """A refusal with its status, machine-readable code and human message."""
+
+    def __init__(self, status: int, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code or _CODES.get(status, "error")
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` declaring these error statuses with the error shape."""
+    return {
+        status: {"model": ErrorResponse, "description": _CODES.get(status, "error")}
+        for status in statuses
+    }
+
+
+def error_response(
+    status: int, message: str, code: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    body = {
+        "error": {
+            "code": code or _CODES.get(status, "error"),
+            "message": message,
+            "request_id": current_request_id(),
+        }
+    }
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:10]:
+        loc = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "request"
+        parts.append(f"{loc}: {error.get('msg', 'invalid')}")
+    return "invalid request: " + "; ".join(parts)
+
+
+def install(app: FastAPI) -> None:
+    async def api_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ApiError)
+        return error_response(exc.status, exc.message, exc.code)
+
+    async def validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return error_response(422, _validation_message(exc))
+
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        headers = dict(exc.headers) if exc.headers else None
+        return error_response(exc.status_code, str(exc.detail), headers=headers)
+
+    def mapped(status: int) -> Any:
+        async def handler(request: Request, exc: Exception) -> JSONResponse:
+            # The exception's type is logged: a ValueError that is a bug rather than bad input
+            # shows up as such in the logs even though the client sees a 400.
+            log.info("refused with %d: %s: %s", status, type(exc).__name__, exc)
+            return error_response(status, str(exc) or type(exc).__name__)
+
+        return handler
+
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(RequestValidationError, validation)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(NotFound, mapped(404))
+    app.add_exception_handler(Conflict, mapped(409))
+    app.add_exception_handler(TooLarge, mapped(413))
+    app.add_exception_handler(BackendUnavailable, mapped(503))
+    app.add_exception_handler(ModelUnavailable, mapped(503))
+    app.add_exception_handler(ValueError, mapped(400))
+    # Anything else: runtime.api.middleware answers a JSON 500 and logs it.

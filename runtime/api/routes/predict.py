@@ -1,0 +1,89 @@
+"""Online prediction: one row, or a batch of rows scored in one vectorized call, by the
+model at the `production` alias unless another alias or a version is named. The response
+names the version that answered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+
+from adapters.errors import NotFound
+from runtime.api.auth import require
+from runtime.api.errors import ApiError, responses
+from runtime.api.schemas import NAME_PATTERN, BatchPredictIn, BatchPredictOut, PredictIn, PredictOut
+from runtime.api.serving import Served
+from runtime.api.state import AppState, state
+
+router = APIRouter(prefix="/models/{model}", tags=["predict"])
+DEFAULT_ALIAS = "production"
+ERRORS = responses(400, 401, 403, 404, 413, 422, 503)
+ALIAS = Query(None, pattern=NAME_PATTERN, description="Alias to use (default: production).")
+VERSION = Query(None, ge=1, description="A version number instead of an alias.")
+
+
+def _served(app: AppState, model: str, alias: str | None, version: int | None) -> Served:
+    if alias is not None and version is not None:
+        raise ApiError(400, "name an alias or a version, not both")
+    ref: int | str = version if version is not None else alias or DEFAULT_ALIAS
+    try:
+        return app.server.get(model, ref)
+    except NotFound:
+        what = f"version {ref}" if isinstance(ref, int) else f"alias {ref!r}"
+        raise NotFound(f"model {model!r} has no {what}") from None
+
+
+def _predict(app: AppState, served: Served, rows: list[dict[str, Any]]) -> Any:
+    import pandas as pd
+
+    frame = pd.DataFrame.from_records(rows)
+    try:
+        predictions = served.trainer.predict(served.model, frame)
+    except (ValueError, TypeError) as exc:
+        raise ApiError(422, f"rows do not fit the model's input: {exc}") from None
+    version = served.version
+    app.metrics.predictions.labels(version.model, str(version.version)).inc(len(rows))
+    return predictions
+
+
+@router.post("/predict", response_model=PredictOut, responses=ERRORS,
+             dependencies=[Depends(require("predict"))])  # fmt: skip
+def predict(
+    model: str,
+    body: PredictIn,
+    alias: str | None = ALIAS,
+    version: int | None = VERSION,
+    app: AppState = Depends(state),
+) -> dict[str, Any]:
+    served = _served(app, model, alias, version)
+    predictions = _predict(app, served, [body.row])
+    return {
+        "model": model,
+        "version": served.version.version,
+        "value": predictions.values[0],
+        "probabilities": predictions.probabilities[0] if predictions.probabilities else None,
+    }
+
+
+@router.post("/predict/batch", response_model=BatchPredictOut, responses=ERRORS,
+             dependencies=[Depends(require("predict"))])  # fmt: skip
+def predict_batch(
+    model: str,
+    body: BatchPredictIn,
+    alias: str | None = ALIAS,
+    version: int | None = VERSION,
+    app: AppState = Depends(state),
+) -> dict[str, Any]:
+    if len(body.rows) > app.settings.max_batch_rows:
+        raise ApiError(413, f"at most {app.settings.max_batch_rows} rows per batch")
+    served = _served(app, model, alias, version)
+    predictions = _predict(app, served, body.rows)
+    probabilities = predictions.probabilities or [None] * len(predictions.values)
+    return {
+        "model": model,
+        "version": served.version.version,
+        "predictions": [
+            {"value": value, "probabilities": probs}
+            for value, probs in zip(predictions.values, probabilities, strict=True)
+        ],
+    }

@@ -1,0 +1,120 @@
+"""Records and annotations: list a dataset's records (all, or the unlabelled ones), label
+one or many, read the annotation log, ask for a retrain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+
+from runtime import datasets, labels
+from runtime.api.auth import require
+from runtime.api.errors import ApiError, responses
+from runtime.api.schemas import (
+    AnnotationPage,
+    BulkLabelsIn,
+    JobOut,
+    LabelIn,
+    LabelsOut,
+    RecordOut,
+    RecordPage,
+    RetrainIn,
+)
+from runtime.api.state import AppState, state
+from runtime.api_keys import ApiKey
+from runtime.jobs import Job
+
+router = APIRouter(prefix="/datasets/{name}", tags=["records"])
+READ = responses(400, 401, 403, 404, 422)
+WRITE = responses(400, 401, 403, 404, 409, 422)
+ADMIN = require("admin")
+
+
+def job_out(job: Job) -> dict[str, Any]:
+    return {"id": job.id, **job.data}
+
+
+@router.get("/records", response_model=RecordPage, responses=READ,
+            dependencies=[Depends(require("read"))])  # fmt: skip
+def list_records(
+    name: str,
+    unlabelled: bool = Query(False, description="Only records still waiting for a label."),
+    limit: int = Query(100, ge=1, le=1000),
+    page_token: str | None = Query(None, max_length=2000),
+    app: AppState = Depends(state),
+) -> dict[str, Any]:
+    datasets.get_dataset(app.adapters.documents, name)
+    page = datasets.list_records(
+        app.adapters.documents, name, unlabelled=unlabelled, limit=limit, page_token=page_token
+    )
+    return {"items": [doc.data for doc in page.items], "next_token": page.next_token}
+
+
+def _labelled(app: AppState, name: str, given: list[tuple[str, Any]], key: ApiKey) -> Any:
+    if len(given) > app.settings.max_batch_rows:
+        raise ApiError(413, f"at most {app.settings.max_batch_rows} labels per request")
+    done = labels.set_labels(
+        app.adapters,
+        name,
+        given,
+        by=key.name,
+        retrain_after=app.settings.retrain_after_labels,
+    )
+    if done.retrain_job is not None:
+        app.metrics.jobs_enqueued.labels("train").inc()
+    return done
+
+
+@router.put("/records/{record_id}/label", response_model=RecordOut, responses=WRITE)
+def set_label(
+    name: str,
+    record_id: str,
+    body: LabelIn,
+    app: AppState = Depends(state),
+    key: ApiKey = Depends(ADMIN),
+) -> dict[str, Any]:
+    """Set one record's label; recorded with the API key's name and the time."""
+    done = _labelled(app, name, [(record_id, body.label)], key)
+    record: dict[str, Any] = done.records[0]
+    return record
+
+
+@router.post("/labels", response_model=LabelsOut, responses={**WRITE, **responses(413)})
+def set_labels(
+    name: str,
+    body: BulkLabelsIn,
+    app: AppState = Depends(state),
+    key: ApiKey = Depends(ADMIN),
+) -> dict[str, Any]:
+    """Label many records at once: all of them, or (on any unknown record) none."""
+    done = _labelled(app, name, [(item.record_id, item.label) for item in body.labels], key)
+    return {
+        "records": done.records,
+        "retrain_job": job_out(done.retrain_job) if done.retrain_job else None,
+    }
+
+
+@router.get("/annotations", response_model=AnnotationPage, responses=READ,
+            dependencies=[Depends(require("read"))])  # fmt: skip
+def list_annotations(
+    name: str,
+    limit: int = Query(100, ge=1, le=1000),
+    page_token: str | None = Query(None, max_length=2000),
+    app: AppState = Depends(state),
+) -> dict[str, Any]:
+    """Who labelled what and when, newest first."""
+    items, token = labels.list_annotations(
+        app.adapters.documents, name, limit=limit, page_token=page_token
+    )
+    return {"items": items, "next_token": token}
+
+
+@router.post("/retrain", status_code=202, response_model=JobOut, responses=WRITE,
+             dependencies=[Depends(require("admin"))])  # fmt: skip
+def retrain(name: str, body: RetrainIn, app: AppState = Depends(state)) -> dict[str, Any]:
+    """Enqueue a training job on the dataset's current labels."""
+    job = datasets.enqueue_training(
+        app.adapters, name, model=body.model, params=body.params, job_id=body.job_id
+    )
+    app.metrics.jobs_enqueued.labels("train").inc()
+    return job_out(job)

@@ -1,0 +1,254 @@
+"""Request and response bodies: every route declares its response model, so the OpenAPI
+document is the contract schemathesis checks responses against."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Scalar = str | int | float | bool | None
+Label = str | int | float | bool
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
+Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    checks: dict[str, str]
+
+
+class Column(BaseModel):
+    name: str
+    kind: str
+    missing: int
+
+
+class DatasetOut(BaseModel):
+    name: str
+    key: str
+    sha256: str
+    size: int
+    target: str | None
+    id_column: str | None
+    model: str
+    columns: list[Column]
+    rows: int
+    labelled: int
+    label_counts: dict[str, int] | None
+    labels_since_train: int
+    status: str
+    created_at: str
+    updated_at: str
+
+
+class DatasetPage(BaseModel):
+    items: list[DatasetOut]
+    next_token: str | None
+
+
+class RecordOut(BaseModel):
+    record_id: str
+    row: int
+    values: dict[str, str]
+    label: Label | None
+    label_source: str | None
+    labelled_by: str | None
+    labelled_at: str | None
+
+
+class RecordPage(BaseModel):
+    items: list[RecordOut]
+    next_token: str | None
+
+
+class LabelIn(Strict):
+    label: Label
+
+
+class RecordLabelIn(Strict):
+    record_id: str = Field(min_length=1, max_length=400)
+    label: Label
+
+
+class BulkLabelsIn(Strict):
+    labels: list[RecordLabelIn] = Field(min_length=1)
+
+
+class JobOut(BaseModel):
+    id: str
+    type: str
+    state: str
+    attempts: int
+    last_error: str | None
+    worker_id: str | None
+    params: dict[str, Any]
+    result: dict[str, Any] | None
+    created_at: str
+    updated_at: str
+    started_at: str | None
+    finished_at: str | None
+
+
+class JobPage(BaseModel):
+    items: list[JobOut]
+    next_token: str | None
+
+
+class LabelsOut(BaseModel):
+    records: list[RecordOut]
+    retrain_job: JobOut | None
+
+
+class AnnotationOut(BaseModel):
+    record_id: str
+    label: Label
+    previous: Label | None
+    by: str
+    at: str
+
+
+class AnnotationPage(BaseModel):
+    items: list[AnnotationOut]
+    next_token: str | None
+
+
+JobId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")]
+
+
+class RetrainIn(Strict):
+    model: Name | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    job_id: JobId | None = None
+
+
+class TrainJobIn(Strict):
+    type: Literal["train"]
+    dataset: Name
+    model: Name | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    job_id: JobId | None = None
+
+
+class BatchPredictJobIn(Strict):
+    type: Literal["batch_predict"]
+    dataset: Name
+    model: Name
+    version: int | None = Field(None, ge=1)
+    alias: Name | None = None
+    job_id: JobId | None = None
+
+
+JobIn = Annotated[TrainJobIn | BatchPredictJobIn, Field(discriminator="type")]
+
+
+class Artifact(BaseModel):
+    key: str
+    sha256: str
+    size: int
+
+
+class VersionOut(BaseModel):
+    model: str
+    version: int
+    metrics: dict[str, float | None]
+    params: dict[str, Any]
+    trainer: str
+    format: str
+    dataset: dict[str, Any]
+    artifact: Artifact
+    input_schema: dict[str, Any]
+    created_at: str
+    job_id: str | None = None
+
+
+class VersionPage(BaseModel):
+    items: list[VersionOut]
+    next_token: str | None
+
+
+class AliasOut(BaseModel):
+    model: str
+    alias: str
+    version: int
+    previous: int | None
+
+
+class AliasMove(BaseModel):
+    from_version: int | None
+    to_version: int
+    at: str
+    reason: str
+
+
+class AliasHistory(BaseModel):
+    items: list[AliasMove]
+
+
+class MoveAliasIn(Strict):
+    version: int = Field(ge=1)
+    expected_version: int | None = Field(
+        None, ge=1, description="The version the alias holds now (null: it must not exist)."
+    )
+    reason: str = Field("", max_length=500)
+
+
+class RollbackIn(Strict):
+    expected_version: int = Field(ge=1, description="The version the alias holds now.")
+    reason: str = Field("rollback", max_length=500)
+
+
+class PredictIn(Strict):
+    row: dict[str, Scalar]
+
+
+class BatchPredictIn(Strict):
+    rows: list[dict[str, Scalar]] = Field(min_length=1)
+
+
+class Prediction(BaseModel):
+    value: Scalar
+    probabilities: dict[str, float] | None = None
+
+
+class PredictOut(Prediction):
+    model: str
+    version: int
+
+
+class BatchPredictOut(BaseModel):
+    model: str
+    version: int
+    predictions: list[Prediction]
+
+
+class StoredPrediction(BaseModel):
+    dataset: str
+    record_id: str
+    model: str
+    version: int
+    value: Scalar
+    probabilities: dict[str, float] | None = None
+    predicted_at: str
+
+
+class StoredPredictionPage(BaseModel):
+    items: list[StoredPrediction]
+    next_token: str | None
+
+
+class LookupIn(Strict):
+    record_ids: list[str] = Field(min_length=1)
+
+
+class LookupOut(BaseModel):
+    found: list[StoredPrediction]
+    missing: list[str]

@@ -1,0 +1,150 @@
+"""The models being served, swapped in place when their alias moves.
+
+A served entry is keyed by (model, reference). A version number never changes meaning, so
+its entry is loaded once. An alias is re-read at most every `check_seconds`; when it points
+elsewhere, the new version is loaded (artifact fetched, checksum verified, deserialized)
+while requests keep being answered by the old one, and only then does the reference switch:
+a request in flight holds the entry it started with. A load that fails (checksum mismatch,
+untrusted types, backend error) leaves the old model serving and is retried at the next
+check; with nothing loaded yet, it is a 503.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.errors import NotFound
+from runtime.registry import ModelVersion, Registry
+from runtime.trainers.base import Trainer
+
+log = logging.getLogger("mlpoc.api.serving")
+# Entries pinned to a version number; an alias entry is one per alias.
+MAX_ENTRIES = 16
+
+
+class ModelUnavailable(Exception):
+    """No model can be served for this reference (its load failed and none was loaded)."""
+
+
+@dataclass(frozen=True)
+class Served:
+    version: ModelVersion
+    trainer: Trainer
+    model: Any
+
+
+class _Entry:
+    def __init__(self) -> None:
+        self.served: Served | None = None
+        self.checked_at = 0.0
+        self.failure: str | None = None  # why the last load failed, while nothing is served
+        self.lock = threading.Lock()  # one loader at a time per entry
+
+
+class ModelServer:
+    def __init__(
+        self,
+        registry: Registry,
+        *,
+        check_seconds: float,
+        on_swap: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self.registry = registry
+        self.check_seconds = check_seconds
+        self.on_swap = on_swap or (lambda model, outcome: None)
+        self._entries: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, model: str, ref: int | str) -> Served:
+        """The model to answer with. `NotFound` if the model, alias or version does not exist
+        (and nothing is loaded for it); `ModelUnavailable` if it cannot be loaded."""
+        key = (model, str(ref))
+        entry = self._entry(key)
+        served = entry.served
+        fresh = time.monotonic() - entry.checked_at < self.check_seconds
+        if served is not None and (isinstance(ref, int) or fresh):
+            return served
+        if served is None and entry.failure is not None and fresh:
+            # Not every request re-downloads an artifact that just failed to load.
+            raise ModelUnavailable(entry.failure)
+        if served is not None:
+            # Someone else is already checking: answer with what is loaded meanwhile.
+            if not entry.lock.acquire(blocking=False):
+                return served
+        else:
+            entry.lock.acquire()
+        try:
+            return self._refresh(entry, model, ref)
+        finally:
+            entry.lock.release()
+
+    def _entry(self, key: tuple[str, str]) -> _Entry:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                entry = self._entries[key] = _Entry()
+                while len(self._entries) > MAX_ENTRIES:
+                    self._entries.popitem(last=False)
+            else:
+                self._entries.move_to_end(key)
+            return entry
+
+    def _refresh(self, entry: _Entry, model: str, ref: int | str) -> Served:
+        served = entry.served
+        if served is not None and (
+            isinstance(ref, int) or time.monotonic() - entry.checked_at < self.check_seconds
+        ):
+            return served  # refreshed by the thread we waited for
+        try:
+            version = self.registry.resolve(model, ref)
+        except NotFound:
+            if served is None:
+                raise
+            log.warning(
+                "%s@%s no longer resolves; still serving version %d",
+                model,
+                ref,
+                served.version.version,
+            )
+            entry.checked_at = time.monotonic()
+            return served
+        if served is not None and served.version.version == version.version:
+            entry.checked_at = time.monotonic()
+            return served
+        try:
+            trainer, fitted = self.registry.load(version)
+        except Exception as exc:
+            entry.checked_at = time.monotonic()
+            self.on_swap(model, "rejected")
+            if served is None:
+                entry.failure = f"model {model!r} version {version.version} cannot be loaded: {exc}"
+                raise ModelUnavailable(entry.failure) from exc
+            log.error(
+                "%s@%s moved to version %d but it cannot be loaded (%s); still serving %d",
+                model,
+                ref,
+                version.version,
+                exc,
+                served.version.version,
+            )
+            return served
+        loaded = Served(version=version, trainer=trainer, model=fitted)
+        entry.served = loaded  # the swap: one reference assignment
+        entry.failure = None
+        entry.checked_at = time.monotonic()
+        if served is not None:
+            self.on_swap(model, "swapped")
+            log.info(
+                "%s@%s: now serving version %d (was %d)",
+                model,
+                ref,
+                version.version,
+                served.version.version,
+            )
+        return loaded

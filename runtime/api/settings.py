@@ -1,0 +1,57 @@
+"""The API's settings, on top of the runtime's: upload and batch limits, how often the
+serving cache looks at an alias, when annotations trigger a retrain, how long a verified API
+key is trusted. Every field is the environment variable `MLPOC_<FIELD>`."""
+
+from __future__ import annotations
+
+from pydantic import Field, ValidationError
+
+from adapters.errors import ConfigurationError
+from adapters.settings import ENV_PREFIX
+from runtime.config import RuntimeSettings
+
+
+class ApiSettings(RuntimeSettings):
+    max_upload_bytes: int = Field(
+        100 * 1024 * 1024, gt=0, description="Largest accepted CSV upload; beyond it, 413."
+    )
+    max_request_bytes: int = Field(
+        32 * 1024 * 1024,
+        gt=0,
+        description="Largest accepted request body other than an upload; beyond it, 413.",
+    )
+    max_batch_rows: int = Field(
+        10_000, gt=0, description="Most rows in one batch predict, label or lookup request."
+    )
+    serving_check_seconds: float = Field(
+        5,
+        ge=0,
+        description="How often the API re-reads an alias to notice a moved model (0: always).",
+    )
+    retrain_after_labels: int = Field(
+        0, ge=0, description="Enqueue a retrain after this many new labels on a dataset (0: off)."
+    )
+    api_key_cache_seconds: float = Field(
+        30,
+        ge=0,
+        description="How long a verified API key is trusted before it is read again "
+        "(a revocation takes at most this long to bite).",
+    )
+    api_host: str = Field("0.0.0.0", description="Address `python -m runtime.api` binds.")
+
+
+def load_api_settings(**overrides: object) -> ApiSettings:
+    """Read API settings from the environment (plus overrides), or raise ConfigurationError
+    naming the variables to fix."""
+    try:
+        return ApiSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc = [str(part) for part in error["loc"]]
+            message = error["msg"].removeprefix("Value error, ")
+            if loc and loc[0] in ApiSettings.model_fields:
+                problems.append(f"{ENV_PREFIX}{loc[0].upper()}: {message}")
+            else:
+                problems.append(message)
+        raise ConfigurationError("invalid mlpoc settings: " + "; ".join(problems)) from None

@@ -1,0 +1,30 @@
+"""What every route needs, built once per app and reached through `request.app.state`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from adapters.ports import Adapters
+from runtime.api.auth import KeyVerifier
+from runtime.api.metrics import ApiMetrics
+from runtime.api.serving import ModelServer
+from runtime.api.settings import ApiSettings
+from runtime.registry import Registry
+
+
+@dataclass
+class AppState:
+    settings: ApiSettings
+    adapters: Adapters
+    registry: Registry
+    server: ModelServer
+    metrics: ApiMetrics
+    keys: KeyVerifier
+
+
+def state(request: Request) -> AppState:
+    """The app's state (a FastAPI dependency)."""
+    app_state: AppState = request.app.state.mlpoc
+    return app_state

@@ -1,0 +1,158 @@
+"""API keys: created and revoked by an operator, stored only as hashes.
+
+A key reads `mlpoc_<key id>_<secret>`. The document `api_keys/<key id>` holds the key's name,
+scopes and the SHA-256 of the secret, never the secret itself: the secret is 32 random
+bytes, so a plain digest cannot be reversed by guessing, and comparing digests in constant
+time is all verification needs. The full key is shown once, at creation.
+
+Scopes: `read` (GET routes and metrics), `predict` (predict routes), `admin` (everything,
+including uploads, labels, jobs and alias moves).
+
+`python -m runtime.api_keys create --name ci --scope admin` (settings from `MLPOC_*`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.errors import NotFound
+from adapters.ports import DocumentStore
+from runtime.jobs import now
+from runtime.schema import API_KEYS
+
+SCOPES: tuple[str, ...] = ("read", "predict", "admin")
+PREFIX = "mlpoc_"
+_KEY_ID_HEX = 12
+_TOKEN = re.compile(rf"^{PREFIX}([0-9a-f]{{{_KEY_ID_HEX}}})_([A-Za-z0-9_-]{{20,100}})$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.@-]{0,99}$")
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: str
+    name: str
+    scopes: tuple[str, ...]
+    created_at: str
+    revoked_at: str | None = None
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.scopes or "admin" in self.scopes
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "scopes": list(self.scopes),
+            "created_at": self.created_at,
+            "revoked_at": self.revoked_at,
+        }
+
+    @classmethod
+    def of(cls, key_id: str, data: dict[str, Any]) -> ApiKey:
+        return cls(
+            id=key_id,
+            name=str(data["name"]),
+            scopes=tuple(data["scopes"]),
+            created_at=str(data["created_at"]),
+            revoked_at=data.get("revoked_at"),
+        )
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create(documents: DocumentStore, name: str, scopes: Iterable[str]) -> tuple[ApiKey, str]:
+    """A new key; returns it and the full token (shown once, stored nowhere)."""
+    scopes = tuple(dict.fromkeys(scopes))
+    if not _NAME.match(name):
+        raise ValueError(f"key name must match {_NAME.pattern}: {name!r}")
+    if not scopes or any(s not in SCOPES for s in scopes):
+        raise ValueError(f"scopes must be a non-empty subset of {SCOPES}, got {list(scopes)}")
+    key_id = secrets.token_hex(_KEY_ID_HEX // 2)
+    secret = secrets.token_urlsafe(32)
+    data = {"name": name, "scopes": list(scopes), "sha256": _digest(secret), "created_at": now()}
+    documents.create(API_KEYS.name, key_id, data)
+    return ApiKey.of(key_id, data), f"{PREFIX}{key_id}_{secret}"
+
+
+def revoke(documents: DocumentStore, key_id: str) -> ApiKey:
+    """Mark the key revoked (kept, so its name still explains past annotations)."""
+    doc = documents.get(API_KEYS.name, key_id)
+    if doc.data.get("revoked_at"):
+        return ApiKey.of(key_id, doc.data)
+    data = {**doc.data, "revoked_at": now()}
+    documents.update(API_KEYS.name, key_id, data, expected_version=doc.version)
+    return ApiKey.of(key_id, data)
+
+
+def list_keys(documents: DocumentStore) -> list[ApiKey]:
+    keys: list[ApiKey] = []
+    token: str | None = None
+    while True:
+        page = documents.scan(API_KEYS.name, limit=100, page_token=token)
+        keys.extend(ApiKey.of(doc.id, doc.data) for doc in page.items)
+        token = page.next_token
+        if token is None:
+            return sorted(keys, key=lambda k: k.created_at)
+
+
+def verify(documents: DocumentStore, token: str) -> ApiKey | None:
+    """The key this token proves, or None (malformed, unknown, wrong secret, revoked)."""
+    match = _TOKEN.match(token)
+    if not match:
+        return None
+    key_id, secret = match.groups()
+    try:
+        doc = documents.get(API_KEYS.name, key_id)
+    except NotFound:
+        return None
+    if not hmac.compare_digest(str(doc.data.get("sha256", "")), _digest(secret)):
+        return None
+    key = ApiKey.of(key_id, doc.data)
+    return None if key.revoked_at else key
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m runtime.api_keys", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    make = commands.add_parser("create", help="create a key and print it once")
+    make.add_argument("--name", required=True)
+    make.add_argument("--scope", action="append", choices=SCOPES, required=True)
+    gone = commands.add_parser("revoke", help="revoke a key by id")
+    gone.add_argument("key_id")
+    commands.add_parser("list", help="list keys (never their secrets)")
+    args = parser.parse_args(argv)
+
+    from adapters.errors import AdapterError
+    from adapters.factory import build_adapters
+    from runtime.config import load_runtime_settings
+    from runtime.schema import COLLECTIONS
+
+    try:
+        documents = build_adapters(COLLECTIONS, load_runtime_settings()).documents
+        if args.command == "create":
+            key, token = create(documents, args.name, args.scope)
+            print(json.dumps({**key.public(), "token": token}))
+        elif args.command == "revoke":
+            print(json.dumps(revoke(documents, args.key_id).public()))
+        else:
+            for key in list_keys(documents):
+                print(json.dumps(key.public()))
+    except (AdapterError, ValueError) as exc:
+        print(f"mlpoc api_keys: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
