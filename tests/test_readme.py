@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from adapters.settings import settings_table
-from runtime.config import RuntimeSettings
+from runtime.api.settings import ApiSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -18,8 +18,8 @@ def test_settings_table_matches_the_settings_model() -> None:
         r"<!-- settings-table:start -->\n(.*?)<!-- settings-table:end -->", README, re.S
     )
     assert block, "README lost its settings-table markers"
-    assert block.group(1).strip() == settings_table(RuntimeSettings), (
-        "README settings table is stale: regenerate it with `settings_table(RuntimeSettings)`"
+    assert block.group(1).strip() == settings_table(ApiSettings), (
+        "README settings table is stale: regenerate it with `settings_table(ApiSettings)`"
     )
 
 

@@ -4,10 +4,8 @@ key is trusted. Every field is the environment variable `MLPOC_<FIELD>`."""
 
 from __future__ import annotations
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
-from adapters.errors import ConfigurationError
-from adapters.settings import ENV_PREFIX
 from runtime.config import RuntimeSettings
 
 
@@ -43,15 +41,4 @@ class ApiSettings(RuntimeSettings):
 def load_api_settings(**overrides: object) -> ApiSettings:
     """Read API settings from the environment (plus overrides), or raise ConfigurationError
     naming the variables to fix."""
-    try:
-        return ApiSettings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            loc = [str(part) for part in error["loc"]]
-            message = error["msg"].removeprefix("Value error, ")
-            if loc and loc[0] in ApiSettings.model_fields:
-                problems.append(f"{ENV_PREFIX}{loc[0].upper()}: {message}")
-            else:
-                problems.append(message)
-        raise ConfigurationError("invalid mlpoc settings: " + "; ".join(problems)) from None
+    return ApiSettings.load(**overrides)
