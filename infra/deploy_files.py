@@ -9,6 +9,7 @@ are deterministic: the Elastic Beanstalk source bundle is built from it at synth
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def compose_yaml() -> str:
             "    env_file:",
             "      - .env",
             "    environment:",
-            f"      {PROCESS_VARIABLE}: {process.name}",
+            *(f"      {name}: {json.dumps(value)}" for name, value in process.environment.items()),
             "    restart: unless-stopped",
         ]
         if process.serves_http:
@@ -81,7 +82,7 @@ def app_engine_yaml(process: Process) -> str:
         "env: flex",
         f"service: {service}",
         "env_variables:",
-        f"  {PROCESS_VARIABLE}: {process.name}",
+        *(f"  {name}: {json.dumps(value)}" for name, value in process.environment.items()),
         # Every service answers health checks on $PORT, the worker included.
         "liveness_check:",
         f"  path: {HEALTH_PATH}",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from adapters.ports import Collection
+from runtime.config import RuntimeSettings
 from runtime.schema import COLLECTIONS
 
 
@@ -42,6 +43,15 @@ class Process:
     @property
     def command(self) -> tuple[str, ...]:
         return ("python", "-m", self.module)
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """What selects and shapes this process, on top of the runtime's settings. A process
+        without the API still answers health checks on PORT (`MLPOC_HEALTH_PORT`)."""
+        env = {PROCESS_VARIABLE: self.name}
+        if not self.serves_http:
+            env[RuntimeSettings.env_name("health_port")] = str(PORT)
+        return env
 
 
 HEALTH_PATH = "/healthz"

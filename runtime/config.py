@@ -71,6 +71,12 @@ class RuntimeSettings(Settings):
         "max", description="Whether a higher (max) or lower (min) metric is better."
     )
     auto_promote_alias: str = Field("production", description="Alias auto-promotion moves.")
+    health_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="worker: serve GET /healthz on this port (App Engine checks every service).",
+    )
     worker_id: str | None = Field(
         None, description="Name recorded on the jobs this worker runs (default: host:pid)."
     )

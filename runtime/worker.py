@@ -39,6 +39,7 @@ from adapters.ports import Adapters, Message
 from runtime import artifacts, jobs
 from runtime.batch_predict import DatasetRef, batch_predict, read_dataset
 from runtime.config import RuntimeSettings, load_runtime_settings
+from runtime.health import serve_health
 from runtime.jobs import FAILED, QUEUED, RUNNING, SUCCEEDED, TERMINAL, Job
 from runtime.registry import ModelVersion, Registry
 from runtime.schema import COLLECTIONS
@@ -456,8 +457,13 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    health = None
+    if settings.health_port is not None:
+        health = serve_health(settings.health_port, lambda: not worker.stopping.is_set())
     log.info("worker %s started (%s backend)", worker.worker_id, settings.backend)
     handled = worker.run()
+    if health is not None:
+        health.shutdown()
     log.info("worker %s stopped after %d messages", worker.worker_id, handled)
     return 0
 

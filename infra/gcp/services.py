@@ -23,7 +23,7 @@ from infra.build import BuildContext
 from infra.config import ServiceSection
 from infra.deploy_files import app_engine_service
 from infra.gcp.registry import image_url
-from infra.logical import API, HEALTH_PATH, PROCESS_VARIABLE, PROCESSES, Component, Process
+from infra.logical import API, HEALTH_PATH, PROCESSES, Component, Process
 
 CPU_TARGET = 0.6
 
@@ -94,7 +94,7 @@ def build_services(ctx: BuildContext, component: Component) -> dict[str, object]
             deployment=AppEngineFlexibleAppVersionDeployment(
                 container=AppEngineFlexibleAppVersionDeploymentContainer(image=image)
             ),
-            env_variables=environment | {PROCESS_VARIABLE: process.name},
+            env_variables=environment | process.environment,
             service_account=ctx.built["runtime_identity"].email,
             liveness_check=AppEngineFlexibleAppVersionLivenessCheck(path=HEALTH_PATH),
             readiness_check=AppEngineFlexibleAppVersionReadinessCheck(path=HEALTH_PATH),

@@ -50,12 +50,19 @@ def test_dockerfile_is_slim_and_runs_as_non_root() -> None:
     assert re.search(r'CMD \["sh", "-c", "exec python -m runtime\.\$\{MLPOC_PROCESS\}"\]', text)
 
 
+# What selects each process; the worker also answers health checks on PORT.
+EXPECTED_ENV = {
+    "api": {PROCESS_VARIABLE: "api"},
+    "worker": {PROCESS_VARIABLE: "worker", "MLPOC_HEALTH_PORT": str(PORT)},
+}
+
+
 def test_compose_runs_api_and_worker_from_one_image() -> None:
     services = yaml.safe_load(compose_yaml())["services"]
     assert set(services) == {"api", "worker"}
     assert {s["image"] for s in services.values()} == {f"${{{IMAGE_VARIABLE}}}"}
     for name, service in services.items():
-        assert service["environment"] == {PROCESS_VARIABLE: name}
+        assert service["environment"] == EXPECTED_ENV[name]
         assert service["env_file"] == [".env"], "Elastic Beanstalk writes its env here"
     assert services["api"]["ports"] == [f"80:{PORT}"]
     assert "ports" not in services["worker"]
@@ -80,6 +87,6 @@ def test_app_engine_service_definitions(path: str, service: str, process: str) -
     definition = yaml.safe_load((DEPLOY_DIR / path).read_text())
     assert definition["service"] == service
     assert (definition["runtime"], definition["env"]) == ("custom", "flex")
-    assert definition["env_variables"] == {PROCESS_VARIABLE: process}
+    assert definition["env_variables"] == EXPECTED_ENV[process]
     assert definition["liveness_check"]["path"] == HEALTH_PATH
     assert definition["readiness_check"]["path"] == HEALTH_PATH

@@ -9,6 +9,7 @@ from adapters.naming import table_name
 from adapters.settings import Settings, env_name
 from infra.gcp.stack import APIS
 from infra.logical import PROCESS_VARIABLE
+from runtime.config import RuntimeSettings
 from runtime.schema import COLLECTIONS
 from tests.infra.conftest import Synth
 
@@ -189,6 +190,10 @@ def test_two_services_from_one_image(tf: Synth) -> None:
         assert version["readiness_check"]["path"] == "/healthz"
     assert versions["default"]["env_variables"][PROCESS_VARIABLE] == "api"
     assert versions["worker"]["env_variables"][PROCESS_VARIABLE] == "worker"
+    # The worker serves no API but must answer the health checks on App Engine's port.
+    health_port = RuntimeSettings.env_name("health_port")
+    assert versions["worker"]["env_variables"][health_port] == "8080"
+    assert health_port not in versions["default"]["env_variables"]
     app = tf.resource("google_app_engine_application", "app")
     assert app["location_id"] == "europe-west"
 
@@ -205,6 +210,7 @@ def test_services_environment_is_the_runtime_settings(tf: Synth) -> None:
     for version in _versions(tf).values():
         env = dict(version["env_variables"])
         env.pop(PROCESS_VARIABLE)
+        env.pop(RuntimeSettings.env_name("health_port"), None)
         assert set(env) <= {env_name(name) for name in Settings.model_fields}
         for field in Settings.required_for("gcp"):
             assert env_name(field) in env, field

@@ -1,0 +1,55 @@
+"""The worker's liveness endpoint (App Engine health-checks every service, the worker too)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from runtime.health import serve_health
+from tests.rigs.base import Rig
+from tests.runtime.conftest import new_env, wait_for
+from tests.servers.process import free_port
+
+
+def get(port: int, path: str) -> tuple[int, dict[str, object]]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_health_answers_200_while_healthy_then_503_and_404_elsewhere() -> None:
+    healthy = [True]
+    port = free_port()
+    server = serve_health(port, lambda: healthy[0], host="127.0.0.1")
+    try:
+        assert get(port, "/healthz") == (200, {"status": "ok"})
+        healthy[0] = False
+        assert get(port, "/healthz") == (503, {"status": "stopping"})
+        assert get(port, "/other")[0] == 404
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_worker_process_serves_health_on_its_port_and_exits_cleanly(
+    local_rig: Rig, tmp_path: Path
+) -> None:
+    env = new_env(local_rig, tmp_path)
+    port = free_port()
+    with env.worker_processes(1, health_port=port) as (worker,):
+
+        def answers() -> bool:
+            try:
+                return get(port, "/healthz") == (200, {"status": "ok"})
+            except OSError:
+                return False
+
+        wait_for(answers, timeout=30, what="the worker's /healthz\n" + env.logs())
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=15) == 0, env.logs()
+    assert not answers()
