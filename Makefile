@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test check bench clean
+.PHONY: install demo test check bench clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -12,6 +12,10 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 install: $(BIN)/.installed
+
+## The embedded local backend end to end: API, worker, upload, label, train, promote, predict.
+demo: $(BIN)/.installed
+	$(BIN)/mlpoc demo
 
 ## The whole test suite: contract suite on local + moto + Google's emulators, infra, terraform.
 test: $(BIN)/.installed
@@ -23,9 +27,9 @@ check: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+## Every benchmark under bench/, one Markdown report (bench/REPORT.md) with the machine.
 bench: $(BIN)/.installed
-	$(BIN)/python bench/adapters.py
-	$(BIN)/python bench/synth.py
+	$(BIN)/python bench/run_all.py --output bench/REPORT.md
 
 clean:
 	rm -rf $(VENV) cdktf.out .pytest_cache .mypy_cache .ruff_cache

@@ -23,8 +23,31 @@ def test_settings_table_matches_the_settings_model() -> None:
     )
 
 
+def _opening_commands() -> list[str]:
+    """The sh blocks before the README's first section: the demo's and the tests' commands."""
+    top = README.split("\n## ", 1)[0]
+    return [block.strip() for block in re.findall(r"```sh\n(.+?)\n```", top, re.S)]
+
+
+def _make_recipe(target: str) -> list[str]:
+    makefile = (ROOT / "Makefile").read_text()
+    match = re.search(rf"^{target}:.*\n((?:\t.*\n?)+)", makefile, re.M)
+    assert match, f"the Makefile has no {target!r} target"
+    return [line.strip() for line in match.group(1).splitlines()]
+
+
+def test_readme_opens_with_the_demo_and_test_commands() -> None:
+    assert _opening_commands() == ["make demo", "make test"]
+
+
 def test_ci_runs_the_readme_test_command() -> None:
-    first_command = re.search(r"```sh\n(.+?)\n```", README)
-    assert first_command, "README must start with a sh code block holding the test command"
     ci = (ROOT / ".ci" / "run").read_text()
-    assert first_command.group(1).strip() in ci.splitlines()
+    assert "make test" in _opening_commands()
+    assert "make test" in [line.strip() for line in ci.splitlines()]
+
+
+def test_the_demo_test_runs_the_readme_demo_command() -> None:
+    from tests.cli.test_demo import DEMO_ARGS
+
+    assert "make demo" in _opening_commands()
+    assert _make_recipe("demo") == ["$(BIN)/mlpoc " + " ".join(DEMO_ARGS)]

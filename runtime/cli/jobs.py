@@ -1,0 +1,130 @@
+"""`mlpoc jobs list|show|wait|batch-predict`: the job queue as the API reports it."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from runtime.cli.base import console, emit_json, err_console, fail, new_app, table
+from runtime.cli.client import DEFAULT_URL, Api, JsonOption, KeyOption, UrlOption
+
+app = new_app("Training and batch-prediction jobs.")
+FAILED_JOB = 1
+
+
+def wait_for_job(
+    api: Api, job_id: str, out: Console, what: str, timeout: float = 600
+) -> dict[str, Any]:
+    """Poll a job with a live status line until it ends; fail (exit 1) if it failed."""
+    deadline = time.monotonic() + timeout
+    with out.status(f"{what}: job {job_id} queued") as status:
+        while time.monotonic() < deadline:
+            job: dict[str, Any] = api.get(f"/jobs/{job_id}")
+            status.update(f"{what}: job {job_id} {job['state']} (attempt {job['attempts']})")
+            if job["state"] == "succeeded":
+                return job
+            if job["state"] == "failed":
+                fail(f"{what} failed: {job['last_error']}", FAILED_JOB)
+            time.sleep(0.2)
+    fail(
+        f"{what}: job {job_id} did not finish within {timeout:.0f} s: is a worker running "
+        "(`mlpoc worker`)?",
+        FAILED_JOB,
+    )
+
+
+def show_job(job: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        emit_json(job)
+        return
+    rows = [
+        (k, job.get(k))
+        for k in ("id", "type", "state", "attempts", "worker_id", "created_at", "finished_at")
+    ]
+    if job.get("last_error"):
+        rows.append(("last_error", job["last_error"]))
+    if job.get("result"):
+        rows.extend((f"result.{k}", v) for k, v in job["result"].items())
+    console.print(table(f"job {job['id']}", ["field", "value"], rows))
+
+
+@app.command("list")
+def list_jobs(
+    state: Annotated[str | None, typer.Option(help="queued, running, succeeded or failed.")] = None,
+    job_type: Annotated[str | None, typer.Option("--type", help="train or batch_predict.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many.")] = 50,
+    url: UrlOption = DEFAULT_URL,
+    api_key: KeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List jobs (newest first within a state)."""
+    with Api(url, api_key) as api:
+        params = {"state": state, "type": job_type, "limit": limit}
+        page = api.get("/jobs", params={k: v for k, v in params.items() if v is not None})
+    items = page["items"]
+    if as_json:
+        emit_json(items)
+        return
+    console.print(
+        table(
+            "jobs",
+            ["id", "type", "state", "attempts", "created", "error"],
+            [
+                (j["id"], j["type"], j["state"], j["attempts"], j["created_at"], j["last_error"])
+                for j in items
+            ],
+        )
+    )
+
+
+@app.command()
+def show(
+    job_id: str,
+    url: UrlOption = DEFAULT_URL,
+    api_key: KeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """One job: state, attempts, last error, result."""
+    with Api(url, api_key) as api:
+        show_job(api.get(f"/jobs/{job_id}"), as_json)
+
+
+@app.command()
+def wait(
+    job_id: str,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait at most.")] = 600,
+    url: UrlOption = DEFAULT_URL,
+    api_key: KeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Wait for a job to end (exit 1 if it failed)."""
+    with Api(url, api_key) as api:
+        job = wait_for_job(api, job_id, err_console if as_json else console, "job", timeout)
+    show_job(job, as_json)
+
+
+@app.command("batch-predict")
+def batch_predict(
+    dataset: str,
+    model: Annotated[str, typer.Option(help="Model name.")],
+    alias: Annotated[str | None, typer.Option(help="Alias to score with.")] = None,
+    version: Annotated[int | None, typer.Option(help="Version to score with.")] = None,
+    wait_: Annotated[bool, typer.Option("--wait", help="Wait until it ends.")] = False,
+    url: UrlOption = DEFAULT_URL,
+    api_key: KeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Score every record of a dataset ahead and store the predictions."""
+    body: dict[str, Any] = {"type": "batch_predict", "dataset": dataset, "model": model}
+    if version is not None:
+        body["version"] = version
+    else:
+        body["alias"] = alias or "production"
+    with Api(url, api_key) as api:
+        job = api.post("/jobs", json=body)
+        if wait_:
+            job = wait_for_job(api, job["id"], err_console if as_json else console, "scoring")
+    show_job(job, as_json)

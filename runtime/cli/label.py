@@ -1,0 +1,89 @@
+"""`mlpoc label`: set labels through the API (one record, or many from a CSV), or list the
+records still waiting for one."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from runtime.cli.base import console, emit_json, fail, table
+from runtime.cli.client import DEFAULT_URL, Api, JsonOption, KeyOption, UrlOption
+
+
+def parse_label(text: str) -> str | int | float:
+    """`3` is the number 3, `3.5` a float, anything else the text itself (--text keeps
+    digits as text)."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
+
+
+def label(
+    dataset: Annotated[str, typer.Argument(help="Dataset name.")],
+    record_id: Annotated[str | None, typer.Argument(help="Record to label.")] = None,
+    value: Annotated[str | None, typer.Argument(help="Its label.")] = None,
+    from_csv: Annotated[
+        Path | None,
+        typer.Option(help="CSV with record_id,label columns: label them all at once.", exists=True),
+    ] = None,
+    unlabelled: Annotated[
+        bool, typer.Option("--unlabelled", help="List the records still waiting for a label.")
+    ] = False,
+    text: Annotated[bool, typer.Option("--text", help="Keep labels as text (no numbers).")] = False,
+    url: UrlOption = DEFAULT_URL,
+    api_key: KeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Label records of a dataset (each annotation records the key's name and the time)."""
+    convert = str if text else parse_label
+    with Api(url, api_key) as api:
+        if unlabelled:
+            records = api.pages(f"/datasets/{dataset}/records", unlabelled="true", limit=1000)
+            _print_records(records, as_json, f"unlabelled records of {dataset}")
+            return
+        if from_csv is not None:
+            labels = _read_labels(from_csv, convert)
+            done = api.post(f"/datasets/{dataset}/labels", json={"labels": labels})
+            records, job = done["records"], done.get("retrain_job")
+        elif record_id is not None and value is not None:
+            record = api.put(
+                f"/datasets/{dataset}/records/{record_id}/label", json={"label": convert(value)}
+            )
+            records, job = [record], None
+        else:
+            fail("give RECORD_ID and VALUE, or --from-csv FILE, or --unlabelled")
+    if as_json:
+        emit_json({"records": records, "retrain_job": job})
+        return
+    console.print(f"labelled {len(records)} record(s) of {dataset}")
+    if job:
+        console.print(f"retrain enqueued: job {job['id']}")
+
+
+def _read_labels(path: Path, convert: Any) -> list[dict[str, Any]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames or not {"record_id", "label"} <= set(reader.fieldnames):
+            fail(f"{path}: needs a header with record_id and label columns")
+        return [{"record_id": row["record_id"], "label": convert(row["label"])} for row in reader]
+
+
+def _print_records(records: list[dict[str, Any]], as_json: bool, title: str) -> None:
+    if as_json:
+        emit_json(records)
+        return
+    columns = list(records[0]["values"]) if records else []
+    shown = columns[:6]
+    console.print(
+        table(
+            f"{title} ({len(records)})",
+            ["record", *shown],
+            [(r["record_id"], *(r["values"].get(c) for c in shown)) for r in records],
+        )
+    )

@@ -1,0 +1,71 @@
+"""`mlpoc predict`: online predictions through the API, from JSON rows or a CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from runtime.cli.base import console, emit_json, fail, table
+from runtime.cli.client import DEFAULT_URL, Api, JsonOption, KeyOption, UrlOption
+from runtime.cli.label import parse_label
+
+
+def predict(
+    model: Annotated[str, typer.Argument(help="Model name.")],
+    row: Annotated[
+        list[str] | None,
+        typer.Option(help="A row as JSON, e.g. '{\"alcohol\": 13.2}' (repeatable)."),
+    ] = None,
+    from_csv: Annotated[
+        Path | None, typer.Option(help="CSV of rows (header = feature names).", exists=True)
+    ] = None,
+    alias: Annotated[str | None, typer.Option(help="Alias to ask (default: production).")] = None,
+    version: Annotated[int | None, typer.Option(help="A version instead of an alias.")] = None,
+    url: UrlOption = DEFAULT_URL,
+    api_key: KeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Predict rows with the model at an alias (one batch request for many rows)."""
+    rows = [_json_row(text) for text in row or []]
+    if from_csv is not None:
+        with from_csv.open(newline="", encoding="utf-8") as handle:
+            rows.extend(
+                {k: None if v == "" else parse_label(v) for k, v in r.items()}
+                for r in csv.DictReader(handle)
+            )
+    if not rows:
+        fail("give --row JSON (repeatable) or --from-csv FILE")
+    params = {k: v for k, v in {"alias": alias, "version": version}.items() if v is not None}
+    with Api(url, api_key) as api:
+        answer = api.post(f"/models/{model}/predict/batch", params=params, json={"rows": rows})
+    if as_json:
+        emit_json(answer)
+        return
+    console.print(
+        table(
+            f"{answer['model']} v{answer['version']}",
+            ["row", "prediction", "probability"],
+            [
+                (
+                    i,
+                    p["value"],
+                    f"{max(p['probabilities'].values()):.3f}" if p["probabilities"] else "",
+                )
+                for i, p in enumerate(answer["predictions"])
+            ],
+        )
+    )
+
+
+def _json_row(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        fail(f"--row must be a JSON object: {exc}")
+    if not isinstance(value, dict):
+        fail("--row must be a JSON object of feature names to values")
+    return value

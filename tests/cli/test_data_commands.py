@@ -1,0 +1,138 @@
+"""The data commands against a real API and real workers, all started through the CLI
+(`mlpoc serve`, `mlpoc worker -n 2`) on the local backend: upload, label (one and in bulk),
+train, promote, rollback (and a stale compare-and-swap refused), predict, batch-predict,
+stored predictions, jobs. Then Ctrl-C / SIGTERM stop the servers and nothing is left."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.cli.conftest import clean_env, mlpoc_argv, processes_with_env, run_cli
+from tests.servers.process import free_port
+
+pytestmark = pytest.mark.slow
+
+
+def _iris(path: Path, unlabelled: int) -> dict[str, int]:
+    """Iris as a CSV with record ids, the first `unlabelled` targets blank; the truth."""
+    from sklearn.datasets import load_iris
+
+    frame = load_iris(as_frame=True).frame
+    frame.insert(0, "record_id", [f"iris-{i:03d}" for i in range(len(frame))])
+    truth = dict(zip(frame["record_id"], frame["target"].astype(int), strict=True))
+    frame["target"] = frame["target"].astype(str)
+    frame.loc[frame.index[::10][:unlabelled], "target"] = ""
+    frame.to_csv(path, index=False)
+    return truth
+
+
+class Cli:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+
+    def __call__(self, *args: str, code: int = 0) -> Any:
+        done = run_cli(*args, env=self.env, timeout=180)
+        assert done.returncode == code, (args, done.stdout, done.stderr)
+        return json.loads(done.stdout) if "--json" in args and code == 0 else done
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[tuple[Cli, dict[str, str]]]:
+    data_dir = tmp_path / "data"
+    port = free_port()
+    env = clean_env(
+        MLPOC_BACKEND="local",
+        MLPOC_DATA_DIR=str(data_dir),
+        MLPOC_POLL_SECONDS="0.5",
+        MLPOC_SERVING_CHECK_SECONDS="0",
+        MLPOC_API_KEY_CACHE_SECONDS="0",
+        MLPOC_SHUTDOWN_GRACE_SECONDS="2",
+    )
+    key = Cli(env)("keys", "create", "--name", "tester", "--scope", "admin", "--json")
+    serve = subprocess.Popen([*mlpoc_argv(), "serve", "--port", str(port)], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    workers = subprocess.Popen(
+        [*mlpoc_argv(), "worker", "-n", "2", "--log-dir", str(tmp_path / "logs")],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and serve.poll() is None, "API did not start"
+            time.sleep(0.2)
+        yield Cli({**env, "MLPOC_API_URL": url, "MLPOC_API_KEY": key["token"]}), env
+        workers.send_signal(signal.SIGINT)
+        serve.send_signal(signal.SIGTERM)
+        assert workers.wait(timeout=60) == 130
+        assert serve.wait(timeout=60) == 0
+        assert processes_with_env("MLPOC_DATA_DIR", str(data_dir)) == []
+    finally:
+        for process in (workers, serve):
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+def test_the_loop_through_the_cli(running: tuple[Cli, dict[str, str]], tmp_path: Path) -> None:
+    cli, _ = running
+    csv_path = tmp_path / "iris.csv"
+    truth = _iris(csv_path, unlabelled=8)
+    dataset = cli("datasets", "upload", str(csv_path), "--target", "target",
+                  "--id-column", "record_id", "--json")  # fmt: skip
+    assert (dataset["name"], dataset["rows"], dataset["labelled"]) == ("iris", 150, 142)
+    assert [d["name"] for d in cli("datasets", "list", "--json")] == ["iris"]
+
+    waiting = [r["record_id"] for r in cli("label", "iris", "--unlabelled", "--json")]
+    assert len(waiting) == 8
+    first = cli("label", "iris", waiting[0], str(truth[waiting[0]]), "--json")
+    assert first["records"][0]["label"] == truth[waiting[0]]
+    labels = tmp_path / "labels.csv"
+    labels.write_text("record_id,label\n" + "".join(f"{r},{truth[r]}\n" for r in waiting[1:]))
+    assert len(cli("label", "iris", "--from-csv", str(labels), "--json")["records"]) == 7
+    assert cli("label", "iris", "--unlabelled", "--json") == []
+
+    v1 = cli("train", "iris", "--param", "estimator=linear", "--wait", "--json")
+    assert v1["state"] == "succeeded" and v1["result"]["version"] == 1
+    assert cli("models", "promote", "iris", "1", "--json")["previous"] is None
+    v2 = cli("train", "iris", "--wait", "--json")
+    assert v2["result"]["version"] == 2
+    moved = cli("models", "promote", "iris", "2", "--json")
+    assert (moved["version"], moved["previous"]) == (2, 1)
+    stale = cli("models", "promote", "iris", "1", "--expect", "1", code=1)
+    assert "HTTP 409" in stale.stderr and len(stale.stderr.strip().splitlines()) == 1
+    back = cli("models", "rollback", "iris", "--json")
+    assert (back["version"], back["previous"]) == (1, 2)
+    listed = cli("models", "list", "iris", "--json")
+    assert [v["version"] for v in listed["versions"]] == [2, 1]
+    assert listed["production"]["version"] == 1
+
+    row = {"sepal length (cm)": 6.3, "sepal width (cm)": 3.3,
+           "petal length (cm)": 6.0, "petal width (cm)": 2.5}  # fmt: skip
+    answer = cli("predict", "iris", "--row", json.dumps(row), "--row", json.dumps(row), "--json")
+    assert answer["version"] == 1 and len(answer["predictions"]) == 2
+    assert str(answer["predictions"][0]["value"]) == "2"
+
+    scored = cli("jobs", "batch-predict", "iris", "--model", "iris", "--wait", "--json")
+    assert scored["state"] == "succeeded"
+    stored = cli("datasets", "predictions", "iris", "iris-000", "--json")
+    assert [p["record_id"] for p in stored["found"]] == ["iris-000"]
+    assert stored["found"][0]["version"] == 1
+    states = {j["id"]: j["state"] for j in cli("jobs", "list", "--json")}
+    assert len(states) == 3 and set(states.values()) == {"succeeded"}
+    shown = cli("jobs", "show", v1["id"], "--json")
+    assert shown["result"]["version"] == 1
