@@ -60,8 +60,10 @@ def document_size(doc_id: str, data: Mapping[str, Any]) -> int:
     return len(doc_id.encode("utf-8")) + len(encoded.encode("utf-8"))
 
 
-def check_document(doc_id: str, data: Mapping[str, Any]) -> None:
-    size = document_size(doc_id, data)
+def check_document(doc_id: str, data: Mapping[str, Any], *, size: int | None = None) -> None:
+    """TooLarge past the ceiling. `size`: `document_size` already computed by the caller."""
+    if size is None:
+        size = document_size(doc_id, data)
     if size > MAX_DOCUMENT_BYTES:
         raise TooLarge(
             f"document {doc_id!r} is {size} bytes; the limit is {MAX_DOCUMENT_BYTES} bytes"
@@ -141,12 +143,16 @@ def check_index_keys(collection: Collection, data: Mapping[str, Any]) -> None:
                 )
 
 
-def check_document_write(collection: Collection, doc_id: str, data: Mapping[str, Any]) -> None:
+def check_document_write(
+    collection: Collection, doc_id: str, data: Mapping[str, Any], *, size: int | None = None
+) -> None:
     """Every check a document passes before any backend sends it: id, reserved fields,
-    index keys, size. ValueError or TooLarge; nothing is written on failure."""
+    index keys, size. ValueError or TooLarge; nothing is written on failure. A caller that
+    has already encoded the data as `document_size` does passes that `size`, sparing a
+    second encoding."""
     check_doc_id(doc_id)
     if not isinstance(data, Mapping):
         raise ValueError(f"document data must be a dict, got {type(data).__name__}")
     check_fields(data)
     check_index_keys(collection, data)
-    check_document(doc_id, data)
+    check_document(doc_id, data, size=size)
