@@ -90,13 +90,17 @@ class TabularTrainer(Trainer):
         x = _prepare(rows, numeric, categorical)
         probabilities = None
         with _threads_for(len(x)):
-            values = [_json_scalar(v) for v in model.predict(x)]
             if hasattr(model, "predict_proba"):
+                # One pass: a classifier's predict() is the argmax of predict_proba() for both
+                # estimators this trainer builds, so the pipeline need not run twice.
+                matrix = model.predict_proba(x)
+                values = [_json_scalar(model.classes_[i]) for i in matrix.argmax(axis=1)]
                 classes = [str(_json_scalar(c)) for c in model.classes_]
                 probabilities = [
-                    {c: float(p) for c, p in zip(classes, row, strict=True)}
-                    for row in model.predict_proba(x)
+                    {c: float(p) for c, p in zip(classes, row, strict=True)} for row in matrix
                 ]
+            else:
+                values = [_json_scalar(v) for v in model.predict(x)]
         return Predictions(values=values, probabilities=probabilities)
 
     def input_schema(self, model: Any) -> dict[str, JSONValue]:

@@ -13,7 +13,7 @@ from runtime import artifacts
 from runtime.config import RuntimeSettings, load_runtime_settings
 from runtime.jobs import InvalidTransition, Job, transition
 from runtime.trainers import load_trainer, trainer_spec
-from runtime.trainers.tabular import TabularTrainer
+from runtime.trainers.tabular import TabularTrainer, _columns_of, _prepare
 from tests.runtime.conftest import iris_csv
 
 
@@ -39,6 +39,18 @@ def test_same_data_same_params_same_metrics(iris: pd.DataFrame) -> None:
     assert len(trainer.predict(model, odd).values) == 5
     with pytest.raises(ValueError, match="lack the model's input columns"):
         trainer.predict(model, rows.drop(columns=["colour"]))
+
+
+@pytest.mark.parametrize("estimator", ["hist_gradient_boosting", "linear"])
+def test_predicted_classes_are_the_estimators_own(iris: pd.DataFrame, estimator: str) -> None:
+    # predict() reads the classes off predict_proba; they must be what sklearn predicts.
+    trainer = TabularTrainer()
+    model = trainer.fit(iris, "target", {"estimator": estimator}).model
+    got = trainer.predict(model, iris)
+    numeric, categorical = _columns_of(model)
+    expected = model.predict(_prepare(iris, numeric, categorical))
+    assert got.values == [v.item() if hasattr(v, "item") else v for v in expected]
+    assert got.probabilities is not None and len(got.probabilities) == len(iris)
 
 
 def test_regression_metrics() -> None:
