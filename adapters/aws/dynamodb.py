@@ -32,6 +32,7 @@ from adapters.aws.items import (
 )
 from adapters.errors import BackendUnavailable, Conflict, NotFound, TooLarge
 from adapters.naming import ID_ATTRIBUTE, VERSION_FIELD, table_name
+from adapters.pagination import check_limit
 from adapters.ports import Collection, Document, DocumentStore, Index, JSONDict, Page
 
 BATCH_SIZE = 25  # BatchWriteItem's ceiling
@@ -143,7 +144,7 @@ class DynamoDocumentStore(DocumentStore):
         limit: int = 100,
         page_token: str | None = None,
     ) -> Page[Document]:
-        _check_limit(limit)
+        check_limit(limit)
         index = self.collection(collection).index_for(field)
         if not isinstance(value, str):
             raise ValueError(f"query value must be a string, got {value!r}")
@@ -171,7 +172,7 @@ class DynamoDocumentStore(DocumentStore):
     def scan(
         self, collection: str, *, limit: int = 100, page_token: str | None = None
     ) -> Page[Document]:
-        _check_limit(limit)
+        check_limit(limit)
         table = self._table(collection)
         request: dict[str, Any] = {"TableName": table, "Limit": limit + 1, "ConsistentRead": True}
         if page_token:
@@ -275,8 +276,3 @@ def _stale_or_missing(
             f"document {collection}/{doc_id} is not at version {expected!r} (stale version)"
         )
     return NotFound(f"document {collection}/{doc_id} does not exist")
-
-
-def _check_limit(limit: int) -> None:
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise ValueError(f"limit must be a positive integer, got {limit!r}")

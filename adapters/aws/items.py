@@ -14,9 +14,6 @@ An item is `{id, _version, ...fields}`. Three things need care:
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import math
 from collections.abc import Mapping
 from decimal import Decimal, DecimalException
@@ -24,6 +21,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from adapters import pagination
 from adapters.naming import ID_ATTRIBUTE, VERSION_FIELD
 from adapters.ports import Collection, Document, JSONDict
 
@@ -133,18 +131,13 @@ def _value_size(value: Mapping[str, Any]) -> int:
 
 def encode_token(scope: str, key: Mapping[str, Any]) -> str:
     """An opaque page token: the (wire-format) key to start after, and what it is for."""
-    raw = json.dumps({"s": scope, "k": key}, separators=(",", ":"), sort_keys=True)
-    return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
+    return pagination.encode_token({"s": scope, "k": key})
 
 
 def decode_token(scope: str, token: str) -> dict[str, Any]:
     """The key inside a token from `encode_token(scope, ...)`; ValueError for anything else."""
-    try:
-        padded = token + "=" * (-len(token) % 4)
-        payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-        key = payload["k"]
-        if payload["s"] != scope or not isinstance(key, dict):
-            raise ValueError
-    except (ValueError, KeyError, TypeError, UnicodeError, binascii.Error):
-        raise ValueError(f"invalid page token for {scope}: {token!r}") from None
+    payload = pagination.decode_token(token)
+    key = payload.get("k") if isinstance(payload, dict) else None
+    if not isinstance(key, dict) or payload.get("s") != scope:
+        raise ValueError(f"invalid page token for {scope}: {token!r}")
     return key

@@ -19,10 +19,6 @@ in collection `naming.table_name(table_prefix, name)`.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import math
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -39,6 +35,7 @@ from adapters.gcp.errors import translated
 from adapters.gcp.firestore_values import check_json, from_firestore, to_firestore
 from adapters.limits import check_doc_id, check_document_write
 from adapters.naming import VERSION_FIELD, table_name
+from adapters.pagination import check_limit, decode_cursor, encode_token
 from adapters.ports import Collection, Document, DocumentStore, JSONDict, Page
 
 if TYPE_CHECKING:
@@ -46,7 +43,6 @@ if TYPE_CHECKING:
     from google.cloud.firestore_v1.base_document import DocumentSnapshot
     from google.cloud.firestore_v1.document import DocumentReference
 
-MAX_LIMIT = 1000
 # Firestore: at most 500 writes and 10 MiB per commit; stay clear of the byte limit.
 BATCH_WRITES = 500
 BATCH_BYTES = 8 * 1024 * 1024
@@ -120,7 +116,7 @@ class FirestoreDocumentStore(DocumentStore):
         index = self.collection(collection).index_for(field)
         if not isinstance(value, str):
             raise ValueError(f"query value must be a str, got {type(value).__name__}")
-        _check_limit(limit)
+        check_limit(limit)
         direction = Query.DESCENDING if descending else Query.ASCENDING
         query = (
             self._collection_ref(collection)
@@ -129,7 +125,7 @@ class FirestoreDocumentStore(DocumentStore):
             .order_by("__name__", direction=direction)
         )
         if page_token is not None:
-            last_order, last_id = _decode_token(page_token, 2)
+            last_order, last_id = decode_cursor(page_token, 2)
             query = query.start_after([last_order, last_id])
         with translated(f"querying {collection} by {field}"):
             snapshots = list(query.limit(limit + 1).stream(**_CALL))
@@ -139,10 +135,10 @@ class FirestoreDocumentStore(DocumentStore):
         self, collection: str, *, limit: int = 100, page_token: str | None = None
     ) -> Page[Document]:
         self.collection(collection)
-        _check_limit(limit)
+        check_limit(limit)
         query = self._collection_ref(collection).order_by("__name__")
         if page_token is not None:
-            (last_id,) = _decode_token(page_token, 1)
+            (last_id,) = decode_cursor(page_token, 1)
             query = query.start_after({"__name__": last_id})
         with translated(f"scanning {collection}"):
             snapshots = list(query.limit(limit + 1).stream(**_CALL))
@@ -263,35 +259,10 @@ def _document(snapshot: DocumentSnapshot) -> Document:
 
 def _page(snapshots: list[DocumentSnapshot], limit: int, cursor: Any) -> Page[Document]:
     items = [_document(s) for s in snapshots[:limit]]
-    token = _encode_token(cursor(snapshots[limit - 1])) if len(snapshots) > limit else None
+    token = encode_token(cursor(snapshots[limit - 1])) if len(snapshots) > limit else None
     return Page(items, next_token=token)
 
 
 def _quoted(name: str) -> str:
     """A top-level field name as a Firestore field path (dots, spaces... taken literally)."""
     return str(FieldPath(name).to_api_repr())
-
-
-def _check_limit(limit: int) -> None:
-    if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        raise ValueError(f"limit must be in 1..{MAX_LIMIT}, got {limit!r}")
-
-
-# Page tokens: the last document's order value and id, as URL-safe base64 of JSON.
-def _encode_token(values: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values).encode("utf-8")).decode("ascii")
-
-
-def _decode_token(token: str, length: int) -> list[Any]:
-    try:
-        values = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
-    except (AttributeError, UnicodeError, binascii.Error, ValueError):
-        values = None
-    if (
-        not isinstance(values, list)
-        or len(values) != length
-        or not isinstance(values[-1], str)
-        or any(isinstance(v, float) and not math.isfinite(v) for v in values)
-    ):
-        raise ValueError(f"invalid page token: {token!r}")
-    return values

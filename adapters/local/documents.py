@@ -9,10 +9,7 @@ index on exactly those expressions, and paginated by keyset (the last row's sort
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import math
 import re
 import sqlite3
 import uuid
@@ -23,9 +20,9 @@ from typing import Any
 from adapters.errors import Conflict, NotFound
 from adapters.limits import check_doc_id, check_document_write
 from adapters.local.sqlite import DEFAULT_BUSY_TIMEOUT_SECONDS, Database
+from adapters.pagination import check_limit, decode_cursor, encode_token
 from adapters.ports import Collection, Document, DocumentStore, JSONDict, Page
 
-MAX_LIMIT = 1000
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
 _FIELD = re.compile(r'^[^"\'\x00-\x1f]{1,200}$')
 
@@ -130,13 +127,13 @@ class LocalDocumentStore(DocumentStore):
         index = self.collection(collection).index_for(field)
         if not isinstance(value, str):
             raise ValueError(f"query value must be a str, got {type(value).__name__}")
-        _check_limit(limit)
+        check_limit(limit)
         key, order = _extract(index.field), _extract(index.order_by)
         direction, compare = ("DESC", "<") if descending else ("ASC", ">")
         where = f"{key} = ? AND {order} IS NOT NULL"
         params: list[Any] = [value]
         if page_token is not None:
-            last_order, last_id = _decode_token(page_token, 2)
+            last_order, last_id = decode_cursor(page_token, 2)
             where += f" AND ({order}, id) {compare} (?, ?)"
             params += [last_order, last_id]
         rows = self.db.query(
@@ -148,24 +145,24 @@ class LocalDocumentStore(DocumentStore):
         token = None
         if len(rows) > limit:
             last = rows[limit - 1]
-            token = _encode_token([last[3], last[0]])
+            token = encode_token([last[3], last[0]])
         return Page(items, next_token=token)
 
     def scan(
         self, collection: str, *, limit: int = 100, page_token: str | None = None
     ) -> Page[Document]:
         table = self._table(collection)
-        _check_limit(limit)
+        check_limit(limit)
         where, params = "", []
         if page_token is not None:
-            (last_id,) = _decode_token(page_token, 1)
+            (last_id,) = decode_cursor(page_token, 1)
             where, params = "WHERE id > ?", [last_id]
         rows = self.db.query(
             f"SELECT id, data, version FROM {table} {where} ORDER BY id LIMIT ?",
             [*params, limit + 1],
         )
         items = [Document(id=i, data=json.loads(d), version=v) for i, d, v in rows[:limit]]
-        token = _encode_token([rows[limit - 1][0]]) if len(rows) > limit else None
+        token = encode_token([rows[limit - 1][0]]) if len(rows) > limit else None
         return Page(items, next_token=token)
 
     def _table(self, collection: str) -> str:
@@ -255,24 +252,3 @@ def _check_version(
         raise NotFound(f"document {collection}/{doc_id} not found")
     if expected is not None and row[0] != expected:
         raise Conflict(f"document {collection}/{doc_id} changed: version is not {expected!r}")
-
-
-def _check_limit(limit: int) -> None:
-    if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        raise ValueError(f"limit must be in 1..{MAX_LIMIT}, got {limit!r}")
-
-
-def _encode_token(values: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values).encode("utf-8")).decode("ascii")
-
-
-def _decode_token(token: str, length: int) -> list[Any]:
-    try:
-        values = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
-    except (AttributeError, UnicodeError, binascii.Error, ValueError):
-        values = None
-    if not isinstance(values, list) or len(values) != length:
-        raise ValueError(f"invalid page token: {token!r}")
-    if any(isinstance(v, float) and not math.isfinite(v) for v in values):
-        raise ValueError(f"invalid page token: {token!r}")
-    return values
