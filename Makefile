@@ -6,15 +6,22 @@ BIN := $(VENV)/bin
 
 .PHONY: install demo test check bench clean
 
+# The runtime alone (enough for the local backend and the demo) ...
+$(BIN)/.runtime: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	touch $@
+
+# ... and everything: both clouds' SDKs, cdktf and its providers, the test tools.
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[aws,gcp,infra,dev]'
-	touch $@
+	touch $@ $(BIN)/.runtime
 
 install: $(BIN)/.installed
 
 ## The embedded local backend end to end: API, worker, upload, label, train, promote, predict.
-demo: $(BIN)/.installed
+demo: $(BIN)/.runtime
 	$(BIN)/mlpoc demo
 
 ## The whole test suite: contract suite on local + moto + Google's emulators, infra, terraform.
