@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from adapters.factory import build_adapters
 from adapters.ports import Adapters
-from runtime.api import errors
+from runtime.api import errors, ui
 from runtime.api.auth import KeyVerifier
 from runtime.api.metrics import ApiMetrics
 from runtime.api.middleware import RequestContext
@@ -55,6 +55,7 @@ def create_app(settings: ApiSettings | None = None, adapters: Adapters | None = 
     errors.install(app)
     for module in (health, metrics, datasets, records, predictions, jobs, models, predict):
         app.include_router(module.router)
+    ui.install(app)
     app.add_middleware(
         RequestContext, metrics=api_metrics, max_body_bytes=settings.max_request_bytes
     )

@@ -261,6 +261,7 @@ def _run(root: Path, port: int, children: list[Child], out: Console) -> dict[str
     return {
         "api_url": url,
         "docs_url": f"{url}/docs",
+        "ui_url": f"{url}/ui/",
         "data_dir": str(root),
         "api_key": token,
         "model": MODEL,
@@ -356,6 +357,7 @@ def _report(result: dict[str, Any], keep_running: bool) -> None:
     )
     console.print(table("API metrics", ["sample", "value"], list(result["api_metrics"].items())))
     console.print(f"API docs: [bold]{result['docs_url']}[/bold]")
+    console.print(f"web UI:   [bold]{result['ui_url']}[/bold] (sign in with an admin key)")
     console.print(f"demo took {result['seconds']} s")
     if keep_running:
         console.print(

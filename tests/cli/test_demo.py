@@ -67,6 +67,7 @@ def test_demo_runs_the_whole_loop_and_leaves_nothing_running(tmp_path: Path) -> 
         answers
     )
     assert result["docs_url"] == f"{result['api_url']}/docs"
+    assert result["ui_url"] == f"{result['api_url']}/ui/"
     _assert_nothing_left(result, data_dir)
 
     # What the demo reported is what the backend holds.
