@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters import Adapters, Collection, Index, Settings, build_adapters
 from adapters.naming import table_name
-from tests.rigs.base import Rig
+from tests.rigs.base import Rig, started_rig
 
 COLLECTION = "bench"
 INDEX = Index("owner", "seq", "N")
@@ -414,22 +414,7 @@ def measure_batch(backend: str, built: Adapters, size: int, repeats: int = 3) ->
 
 @contextmanager
 def started(backend: str, tmp: Path) -> Iterator[tuple[Rig, Settings, Raw]]:
-    rig: Any
-    if backend == "local":
-        from tests.rigs.local import LocalRig
-
-        rig = LocalRig(tmp)
-    elif backend == "aws":
-        from tests.rigs.aws import AwsRig
-
-        rig = AwsRig.start(tmp)
-    elif backend == "gcp":
-        from tests.rigs.gcp import GcpRig
-
-        rig = GcpRig.start(tmp)
-    else:
-        raise SystemExit(f"unknown backend {backend!r}; choose from local, aws, gcp")
-    try:
+    with started_rig(backend, tmp) as rig:
         settings = rig.settings(COLLECTIONS)
         raw: Raw
         if backend == "local":
@@ -439,8 +424,6 @@ def started(backend: str, tmp: Path) -> Iterator[tuple[Rig, Settings, Raw]]:
         else:
             raw = GcpRaw(settings)
         yield rig, settings, raw
-    finally:
-        rig.stop()
 
 
 def markdown(rows: list[Row], batches: list[BatchRow], rounds: int) -> str:

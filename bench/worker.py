@@ -52,7 +52,7 @@ from runtime.config import RuntimeSettings
 from runtime.registry import Registry
 from runtime.schema import COLLECTIONS
 from runtime.worker import Worker
-from tests.rigs.base import Rig
+from tests.rigs.base import started_rig
 from tests.runtime.conftest import IRIS, iris_csv, train_params
 
 MODEL = "iris"
@@ -280,31 +280,8 @@ def measure_throughput(
 # --------------------------------------------------------------------------- rigs
 
 
-@contextmanager
-def started(backend: str, tmp: Path) -> Iterator[Rig]:
-    rig: Any
-    if backend == "local":
-        from tests.rigs.local import LocalRig
-
-        rig = LocalRig(tmp)
-    elif backend == "aws":
-        from tests.rigs.aws import AwsRig
-
-        rig = AwsRig.start(tmp)
-    elif backend == "gcp":
-        from tests.rigs.gcp import GcpRig
-
-        rig = GcpRig.start(tmp)
-    else:
-        raise SystemExit(f"unknown backend {backend!r}; choose from local, aws, gcp")
-    try:
-        yield rig
-    finally:
-        rig.stop()
-
-
 def run_backend(backend: str, tmp: Path, args: argparse.Namespace) -> tuple[Overhead, Throughput]:
-    with started(backend, tmp) as rig:
+    with started_rig(backend, tmp) as rig:
         base = rig.settings(COLLECTIONS)
         settings = RuntimeSettings(**base.model_dump())  # the runtime's defaults otherwise
         adapters = build_adapters(COLLECTIONS, settings)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import abc
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from adapters import Adapters, Collection, Settings, build_adapters
 
@@ -38,3 +40,28 @@ class Rig(abc.ABC):
     def unique(prefix: str = "t") -> str:
         """A short unique lowercase name, valid as a bucket, queue, table or topic name part."""
         return f"{prefix}{uuid.uuid4().hex[:12]}"
+
+
+@contextmanager
+def started_rig(backend: str, tmp: Path) -> Iterator[Rig]:
+    """A running rig for `backend` (local, aws, gcp) outside pytest (the benches), stopped
+    on exit. Only the chosen backend's rig, and so its SDK, is imported."""
+    rig: Rig
+    if backend == "local":
+        from tests.rigs.local import LocalRig
+
+        rig = LocalRig(tmp)
+    elif backend == "aws":
+        from tests.rigs.aws import AwsRig
+
+        rig = AwsRig.start(tmp)
+    elif backend == "gcp":
+        from tests.rigs.gcp import GcpRig
+
+        rig = GcpRig.start(tmp)
+    else:
+        raise SystemExit(f"unknown backend {backend!r}; choose from local, aws, gcp")
+    try:
+        yield rig
+    finally:
+        rig.stop()
