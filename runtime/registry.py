@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.errors import Conflict, NotFound
-from adapters.ports import Adapters
+from adapters.ports import Adapters, Document
 from runtime import artifacts
 from runtime.jobs import now
 from runtime.schema import ALIAS_HISTORY, ALIASES, MODEL_VERSIONS
@@ -160,15 +160,18 @@ class Registry:
     # ----------------------------------------------------------------- aliases
 
     def get_alias(self, model: str, alias: str) -> Alias:
-        doc = self.documents.get(ALIASES.name, f"{model}:{alias}")
-        previous = doc.data.get("previous")
-        return Alias(
-            model=model,
-            alias=alias,
-            version=int(doc.data["version"]),
-            previous=int(previous) if previous is not None else None,
-            doc_version=doc.version,
-        )
+        return _alias(self.documents.get(ALIASES.name, f"{model}:{alias}"))
+
+    def aliases(self, model: str) -> list[Alias]:
+        """Every alias of `model`, by name (the `model` index of the aliases collection)."""
+        found: list[Alias] = []
+        token: str | None = None
+        while True:
+            page = self.documents.query(ALIASES.name, "model", model, limit=100, page_token=token)
+            found += [_alias(doc) for doc in page.items]
+            token = page.next_token
+            if token is None:
+                return found
 
     def move_alias(
         self,
@@ -273,3 +276,14 @@ class Registry:
         except Conflict:
             return False
         return True
+
+
+def _alias(doc: Document) -> Alias:
+    previous = doc.data.get("previous")
+    return Alias(
+        model=str(doc.data["model"]),
+        alias=str(doc.data["alias"]),
+        version=int(doc.data["version"]),
+        previous=int(previous) if previous is not None else None,
+        doc_version=doc.version,
+    )

@@ -182,6 +182,10 @@ class AliasOut(BaseModel):
     previous: int | None
 
 
+class AliasList(BaseModel):
+    items: list[AliasOut]
+
+
 class AliasMove(BaseModel):
     from_version: int | None
     to_version: int

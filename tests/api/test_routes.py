@@ -111,6 +111,13 @@ def test_train_promote_predict_rollback_and_lookup(api: Api) -> None:
         headers=admin,
     )  # fmt: skip
     assert moved.json() == {"model": "iris", "alias": "production", "version": 2, "previous": 1}
+    api.client.put(
+        "/models/iris/aliases/staging", json={"version": 1, "expected_version": None},
+        headers=admin,
+    )  # fmt: skip
+    listed = api.client.get("/models/iris/aliases", headers=read).json()["items"]
+    assert [(a["alias"], a["version"]) for a in listed] == [("production", 2), ("staging", 1)]
+    assert api.client.get("/models/other/aliases", headers=read).json()["items"] == []
 
     single = api.client.post("/models/iris/predict", json={"row": row(0)}, headers=predict)
     assert single.status_code == 200, single.text

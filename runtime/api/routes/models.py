@@ -12,6 +12,7 @@ from runtime.api.auth import require
 from runtime.api.errors import responses
 from runtime.api.schemas import (
     AliasHistory,
+    AliasList,
     AliasOut,
     MoveAliasIn,
     RollbackIn,
@@ -69,6 +70,14 @@ def get_version(model: str, version: int, app: AppState = Depends(state)) -> dic
         return version_out(app.registry.get_version(model, version))
     except NotFound:
         raise NotFound(f"model {model!r} has no version {version}") from None
+
+
+@router.get("/aliases", response_model=AliasList, responses=READ,
+            dependencies=[Depends(require("read"))])  # fmt: skip
+def list_aliases(model: str, app: AppState = Depends(state)) -> dict[str, Any]:
+    """Every alias of the model and the version it points at, by alias name."""
+    check_name("model", model)
+    return {"items": [alias_out(alias) for alias in app.registry.aliases(model)]}
 
 
 @router.get("/aliases/{alias}", response_model=AliasOut, responses=READ,

@@ -7,7 +7,7 @@ import {
   announce, confirmDialog, field, flash, formatMetric, h, replace, table,
 } from "../dom.js";
 
-// The API has no alias listing: these are the aliases the UI looks up and can move.
+// Aliases the UI always offers to move; any other alias the model has is listed too.
 export const ALIASES = ["production", "staging"];
 const PREFERRED_METRICS = ["accuracy", "f1_macro", "r2", "rmse"];
 
@@ -16,16 +16,14 @@ export async function modelNames() {
   return [...new Set(all.map((d) => d.model))].sort();
 }
 
+// name -> {alias, version, previous}, from the API's alias listing.
 export async function aliasesOf(model) {
-  const found = new Map();
-  await Promise.all(ALIASES.map(async (alias) => {
-    try {
-      found.set(alias, await get(`/models/${enc(model)}/aliases/${enc(alias)}`));
-    } catch (err) {
-      if (!(err instanceof ApiError && err.status === 404)) throw err;
-    }
-  }));
-  return found;
+  const { items } = await get(`/models/${enc(model)}/aliases`);
+  return new Map(items.map((a) => [a.alias, a]));
+}
+
+export function aliasNames(aliases) {
+  return [...new Set([...ALIASES, ...aliases.keys()])];
 }
 
 export async function render(main, model) {
@@ -69,7 +67,7 @@ async function show(content, model, metric) {
     metricNames.map((m) => h("option", { value: m, selected: m === metric }, m)));
   metricPicker.addEventListener("change", () => show(content, model, metricPicker.value));
   const aliasPicker = h("select", { id: "promote-alias" },
-    ALIASES.map((a) => h("option", { value: a }, a)));
+    aliasNames(aliases).map((a) => h("option", { value: a }, a)));
 
   const points = [...versions].reverse().map((v) => ({ version: v.version, value: v.metrics[metric] }));
   const chart = h("figure", { class: "chart", id: "metric-chart" },
@@ -88,7 +86,7 @@ async function show(content, model, metric) {
       onclick: () => promote(content, model, aliasPicker.value, v.version, aliases, metric),
     }, "Promote", h("span", { class: "visually-hidden" }, ` version ${v.version}`)))));
 
-  const aliasRows = ALIASES.map((alias) => {
+  const aliasRows = aliasNames(aliases).map((alias) => {
     const a = aliases.get(alias);
     return h("tr", { dataset: { alias } },
       h("th", { scope: "row" }, alias),

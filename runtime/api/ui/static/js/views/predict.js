@@ -4,7 +4,7 @@
 
 import { ApiError, enc, get, getAll, request } from "../api.js";
 import { field, formatNumber, h, replace } from "../dom.js";
-import { ALIASES, aliasesOf } from "./models.js";
+import { aliasesOf } from "./models.js";
 
 export async function render(main, model) {
   const all = await getAll("/datasets");
@@ -37,7 +37,7 @@ async function renderForm(box, model) {
   }
   // "alias:<name>" or "version:<n>": what the prediction asks the API for.
   const targets = [
-    ...ALIASES.filter((a) => aliases.has(a)).map((a) =>
+    ...[...aliases.keys()].map((a) =>
       ({ value: `alias:${a}`, text: `${a} (v${aliases.get(a).version})`, version: aliases.get(a).version })),
     ...versions.map((v) => ({ value: `version:${v.version}`, text: `version ${v.version}`, version: v.version })),
   ];
