@@ -84,6 +84,22 @@ class ModelServer:
         finally:
             entry.lock.release()
 
+    def warm(self, model: str, ref: str) -> threading.Thread:
+        """Load what `ref` points at now, in the background: called when this API moved the
+        alias itself, so the next request does not pay for the load. Failures are only
+        logged here; `get` reports them to the request that needs the model."""
+        self._entry((model, ref)).checked_at = 0.0  # the alias moved: re-read it
+
+        def load() -> None:
+            try:
+                self.get(model, ref)
+            except Exception as exc:
+                log.warning("warming %s@%s failed: %s", model, ref, exc)
+
+        thread = threading.Thread(target=load, name=f"warm-{model}-{ref}", daemon=True)
+        thread.start()
+        return thread
+
     def _entry(self, key: tuple[str, str]) -> _Entry:
         with self._lock:
             entry = self._entries.get(key)

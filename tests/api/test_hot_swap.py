@@ -7,7 +7,8 @@ import threading
 import time
 
 from runtime.registry import Registry
-from tests.api.conftest import Api, row, train_through_api
+from tests.api.conftest import Api, make_api, row, train_through_api
+from tests.rigs.base import Rig
 from tests.runtime.conftest import wait_for
 
 
@@ -87,3 +88,41 @@ def test_a_model_failing_its_checksum_never_replaces_the_serving_one(api: Api) -
     # Repaired (the same bytes back), the alias's version is picked up at the next check.
     api.adapters.blobs.put(bad.key, original)
     wait_for(lambda: call() == 2, timeout=10, interval=0.1, what="the repaired version")
+
+
+def test_a_move_through_the_api_is_served_at_once(local_rig: Rig) -> None:
+    # An hour between alias checks: only the API's own warm-up after the move can bring the
+    # new version in (calls during the load are still answered by the old one).
+    made = make_api(local_rig, serving_check_seconds=3600)
+    with made.client:
+        assert made.upload().status_code == 201
+        train_through_api(made)
+        train_through_api(made, params={"estimator": "hist_gradient_boosting", "max_iter": 20})
+        predict = made.headers("predict")
+
+        def move(version: int, expected: int | None) -> None:
+            response = made.client.put(
+                "/models/iris/aliases/production",
+                json={"version": version, "expected_version": expected},
+                headers=made.headers(),
+            )
+            assert response.status_code == 200, response.text
+
+        def served() -> int:
+            response = made.client.post(
+                "/models/iris/predict", json={"row": row(3)}, headers=predict
+            )
+            assert response.status_code == 200, response.text
+            return int(response.json()["version"])
+
+        move(1, None)
+        assert served() == 1
+        move(2, 1)
+        wait_for(lambda: served() == 2, timeout=30, what="version 2 after the move")
+        rolled_back = made.client.post(
+            "/models/iris/aliases/production/rollback",
+            json={"expected_version": 2},
+            headers=made.headers(),
+        )
+        assert rolled_back.status_code == 200, rolled_back.text
+        wait_for(lambda: served() == 1, timeout=30, what="version 1 after the rollback")

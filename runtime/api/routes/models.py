@@ -112,6 +112,7 @@ def move_alias(
             f"alias {model}:{alias} does not exist, so it does not hold version "
             f"{body.expected_version}; pass expected_version null to create it"
         ) from None
+    app.server.warm(model, alias)
     return alias_out(moved)
 
 
@@ -132,6 +133,7 @@ def rollback(
     moved = app.registry.move_alias(
         model, alias, current.previous, expected=body.expected_version, reason=body.reason
     )
+    app.server.warm(model, alias)
     return alias_out(moved)
 
 
