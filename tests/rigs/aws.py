@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -25,16 +24,12 @@ class AwsRig(Rig):
     def __init__(self, server: Server) -> None:
         self.server = server
         self.endpoint = f"http://{server.host}"
-        self._saved_env: dict[str, str | None] = {}
         self._clients: dict[str, Any] = {}
 
     @classmethod
     def start(cls, tmp_dir: Path) -> AwsRig:
         rig = cls(start_moto(tmp_dir / "logs"))
-        # boto3 reads AWS_ENDPOINT_URL itself: the adapters under test carry no test switch.
-        for name, value in rig.environment().items():
-            rig._saved_env[name] = os.environ.get(name)
-            os.environ[name] = value
+        rig.export_environment()  # boto3 reads AWS_ENDPOINT_URL itself
         return rig
 
     def environment(self) -> dict[str, str]:
@@ -75,8 +70,4 @@ class AwsRig(Rig):
 
     def stop(self) -> None:
         self.server.stop()
-        for name, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        self.restore_environment()

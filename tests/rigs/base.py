@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import os
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -15,6 +16,8 @@ class Rig(abc.ABC):
     """A started backend (servers running, environment set) that can make fresh resources."""
 
     name: str
+    # What export_environment replaced; assigned afresh on export, never mutated here.
+    _saved_env: dict[str, str | None] = {}  # noqa: RUF012
 
     @abc.abstractmethod
     def settings(self, collections: Iterable[Collection], *, max_deliveries: int = 5) -> Settings:
@@ -35,6 +38,20 @@ class Rig(abc.ABC):
 
     def stop(self) -> None:  # noqa: B027 - optional hook: the local rig has no server
         """Stop the rig's servers (the session fixture calls this once)."""
+
+    def export_environment(self) -> None:
+        """Put `environment()` into this process's environment (the SDKs read their
+        endpoints from it, so the adapters under test carry no test switch)."""
+        self._saved_env = {name: os.environ.get(name) for name in self.environment()}
+        os.environ.update(self.environment())
+
+    def restore_environment(self) -> None:
+        """Undo `export_environment`."""
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
     @staticmethod
     def unique(prefix: str = "t") -> str:

@@ -7,7 +7,6 @@ The adapters under test carry no test switch: the SDKs find the servers through 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -28,15 +27,12 @@ class GcpRig(Rig):
 
     def __init__(self, servers: GcpServers) -> None:
         self.servers = servers
-        self._saved_env: dict[str, str | None] = {}
         self._admin: tuple[Any, Any, Any] | None = None
 
     @classmethod
     def start(cls, tmp_dir: Path) -> GcpRig:
         rig = cls(start_gcp_servers(tmp_dir / "logs"))
-        for name, value in rig.environment().items():
-            rig._saved_env[name] = os.environ.get(name)
-            os.environ[name] = value
+        rig.export_environment()
         return rig
 
     def environment(self) -> dict[str, str]:
@@ -100,8 +96,4 @@ class GcpRig(Rig):
 
     def stop(self) -> None:
         self.servers.stop()
-        for name, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        self.restore_environment()
