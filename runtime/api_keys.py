@@ -8,18 +8,15 @@ time is all verification needs. The full key is shown once, at creation.
 Scopes: `read` (GET routes and metrics), `predict` (predict routes), `admin` (everything,
 including uploads, labels, jobs and alias moves).
 
-`python -m runtime.api_keys create --name ci --scope admin` (settings from `MLPOC_*`).
+Operators manage keys with `mlpoc keys create|list|revoke` (runtime/cli/keys.py).
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import hmac
-import json
 import re
 import secrets
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -120,39 +117,3 @@ def verify(documents: DocumentStore, token: str) -> ApiKey | None:
         return None
     key = ApiKey.of(key_id, doc.data)
     return None if key.revoked_at else key
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m runtime.api_keys", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    make = commands.add_parser("create", help="create a key and print it once")
-    make.add_argument("--name", required=True)
-    make.add_argument("--scope", action="append", choices=SCOPES, required=True)
-    gone = commands.add_parser("revoke", help="revoke a key by id")
-    gone.add_argument("key_id")
-    commands.add_parser("list", help="list keys (never their secrets)")
-    args = parser.parse_args(argv)
-
-    from adapters.errors import AdapterError
-    from adapters.factory import build_adapters
-    from runtime.config import load_runtime_settings
-    from runtime.schema import COLLECTIONS
-
-    try:
-        documents = build_adapters(COLLECTIONS, load_runtime_settings()).documents
-        if args.command == "create":
-            key, token = create(documents, args.name, args.scope)
-            print(json.dumps({**key.public(), "token": token}))
-        elif args.command == "revoke":
-            print(json.dumps(revoke(documents, args.key_id).public()))
-        else:
-            for key in list_keys(documents):
-                print(json.dumps(key.public()))
-    except (AdapterError, ValueError) as exc:
-        print(f"mlpoc api_keys: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

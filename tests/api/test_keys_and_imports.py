@@ -1,4 +1,4 @@
-"""API keys (hashes only, scopes, revocation, the CLI) and what `import runtime.api` loads."""
+"""API keys (hashes only, scopes, revocation) and what `import runtime.api` loads."""
 
 from __future__ import annotations
 
@@ -31,24 +31,6 @@ def test_keys_are_stored_as_hashes_and_revocable(tmp_path: Path) -> None:
     revoked = api_keys.revoke(documents, key.id)
     assert revoked.revoked_at and api_keys.verify(documents, token) is None
     assert [k.name for k in api_keys.list_keys(documents)] == ["alice"]
-
-
-def test_cli_creates_lists_and_revokes(tmp_path: Path) -> None:
-    env = {"MLPOC_BACKEND": "local", "MLPOC_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
-
-    def cli(*args: str) -> list[dict[str, object]]:
-        done = subprocess.run(
-            [sys.executable, "-m", "runtime.api_keys", *args],
-            env=env, cwd=REPO, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
-        assert done.returncode == 0, done.stderr
-        return [json.loads(line) for line in done.stdout.splitlines()]
-
-    created = cli("create", "--name", "ci", "--scope", "admin")[0]
-    assert str(created["token"]).startswith("mlpoc_") and created["scopes"] == ["admin"]
-    listed = cli("list")
-    assert [k["name"] for k in listed] == ["ci"] and "token" not in listed[0]
-    assert cli("revoke", str(created["id"]))[0]["revoked_at"]
 
 
 def test_importing_the_api_loads_no_cloud_sdk_nor_cdktf_nor_pandas() -> None:
