@@ -18,6 +18,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any, Generic, Literal, TypeVar
 
+from adapters.naming import ID_ATTRIBUTE
+
 T = TypeVar("T")
 
 JSONDict = dict[str, Any]
@@ -204,6 +206,20 @@ class Collection:
 
     name: str
     indexes: tuple[Index, ...] = ()
+
+    def key_types(self) -> dict[str, str]:
+        """Every key attribute with its type ("S" or "N"): the document id (S) and each
+        field an index keys on, as a DynamoDB table declares them. A field keyed with two
+        types is a schema error (ValueError)."""
+        types: dict[str, str] = {ID_ATTRIBUTE: "S"}
+        for index in self.indexes:
+            for name, kind in ((index.field, "S"), (index.order_by, index.order_type)):
+                if types.setdefault(name, kind) != kind:
+                    raise ValueError(
+                        f"collection {self.name!r}: field {name!r} is indexed as both "
+                        f"{types[name]} and {kind}"
+                    )
+        return types
 
     def index_for(self, field_name: str) -> Index:
         for index in self.indexes:

@@ -16,15 +16,9 @@ from adapters.ports import Collection
 
 def table_definition(name: str, collection: Collection) -> dict[str, Any]:
     """Keyword arguments for `dynamodb_client.create_table` of `collection`'s table."""
-    attribute_types: dict[str, str] = {ID_ATTRIBUTE: "S"}
+    attribute_types = collection.key_types()
     indexes: list[dict[str, Any]] = []
     for index in collection.indexes:
-        for attribute, kind in ((index.field, "S"), (index.order_by, index.order_type)):
-            if attribute_types.setdefault(attribute, kind) != kind:
-                raise ValueError(
-                    f"collection {collection.name!r}: attribute {attribute!r} is used as both "
-                    f"{attribute_types[attribute]} and {kind} in its keys"
-                )
         indexes.append(
             {
                 "IndexName": index.name,

@@ -18,14 +18,7 @@ from infra.logical import Component
 
 def _attributes(collection: Collection) -> list[DynamodbTableAttribute]:
     """Every key attribute once; an attribute used with two types is a schema error."""
-    types: dict[str, str] = {ID_ATTRIBUTE: "S"}
-    for index in collection.indexes:
-        for name, kind in ((index.field, "S"), (index.order_by, index.order_type)):
-            if types.setdefault(name, kind) != kind:
-                raise ValueError(
-                    f"runtime.schema: {collection.name}.{name} is indexed as both "
-                    f"{types[name]} and {kind}"
-                )
+    types = collection.key_types()
     return [DynamodbTableAttribute(name=name, type=kind) for name, kind in types.items()]
 
 

@@ -166,3 +166,9 @@ def test_json_small_but_dynamodb_large_documents_are_too_large() -> None:
     data = {"ones": [1] * 170_000}  # about 340 KB of JSON, about 510 KB as an item
     assert document_size("d", data) < MAX_DOCUMENT_BYTES
     assert item_size(to_item(THINGS, "d", data, "v")) > MAX_ITEM_BYTES
+
+
+def test_a_field_keyed_with_two_types_is_a_schema_error() -> None:
+    clash = Collection("clash", (Index("owner", "seq", "N"), Index("seq", "owner")))
+    with pytest.raises(ValueError, match="'seq' is indexed as both N and S"):
+        table_definition("t", clash)
