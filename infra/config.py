@@ -10,9 +10,12 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, create_model, field_validator, model_validator
+
+from infra import clouds
+from infra.sections import CloudSection, Section
 
 CONFIG_ENV = "MLPOC_CONFIG"
 DEFAULT_PATH = Path("mlpoc.toml")
@@ -25,24 +28,27 @@ class ConfigError(ValueError):
     """mlpoc.toml is missing or invalid; the message names each bad field."""
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ProjectSection(_Section):
+class ProjectSection(Section):
     name: str = Field(pattern=_PROJECT_NAME, description="Prefix of every resource name.")
-    cloud: Literal["aws", "gcp"]
+    cloud: str = Field(description="One of infra.clouds.CLOUDS.")
     region: str = Field(min_length=1)
     image_tag: str = Field("latest", pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
     # Written into the runtime's settings (MLPOC_MAX_DELIVERIES) and into the redrive /
     # dead-letter policy, so both agree; same bounds as adapters.settings (Pub/Sub: 5-100).
     max_deliveries: int = Field(5, ge=5, le=100)
 
+    @field_validator("cloud")
+    @classmethod
+    def _registered(cls, value: str) -> str:
+        if value not in clouds.CLOUDS:
+            raise ValueError(f"must be one of {list(clouds.CLOUDS)} (got {value!r})")
+        return value
 
-class ServiceSection(_Section):
+
+class ServiceSection(Section):
     min_instances: int = Field(1, ge=0)
     max_instances: int = Field(1, ge=1)
-    # App Engine flexible resources (AWS runs both containers on one EB instance type).
+    # Container resources, where the platform sizes each service (App Engine flexible).
     cpu: int = Field(1, ge=1)
     memory_gb: float = Field(1.0, gt=0)
 
@@ -53,47 +59,32 @@ class ServiceSection(_Section):
         return self
 
 
-class AwsSection(_Section):
-    # API and worker share each Elastic Beanstalk instance (two containers, one image).
-    instance_type: str = "t3.small"
-    solution_stack: str = "64bit Amazon Linux 2023 v4.5.2 running Docker"
-    # S3 names are global: override when `<project>-data` is taken.
-    bucket_name: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-
-
-class GcpSection(_Section):
-    project_id: str | None = Field(None, pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
-    billing_account: str | None = Field(None, pattern=r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")
-    # App Engine's location id; default: the region ("europe-west1" -> "europe-west").
-    app_engine_location: str | None = None
-    bucket_name: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$")
-
-
-class BudgetSection(_Section):
+class BudgetSection(Section):
     amount: float = Field(gt=0, description="Monthly budget, in `currency`.")
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
     alert_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class ProjectConfig(_Section):
+class ProjectConfig(Section):
+    """mlpoc.toml. Each registered cloud adds its own section (`[aws]`, `[gcp]`: see
+    `infra.clouds`); `section()` is the chosen cloud's."""
+
     project: ProjectSection
     api: ServiceSection = ServiceSection()
     worker: ServiceSection = ServiceSection()
-    aws: AwsSection = AwsSection()
-    gcp: GcpSection = GcpSection()
     budget: BudgetSection
 
     @model_validator(mode="after")
     def _cloud_needs(self) -> ProjectConfig:
-        if self.project.cloud == "gcp":
-            if not self.gcp.project_id:
-                raise ValueError("[gcp].project_id is required when [project].cloud = 'gcp'")
-            if not self.gcp.billing_account:
-                raise ValueError("[gcp].billing_account is required when [project].cloud = 'gcp'")
-            for name in ("api", "worker"):
-                if getattr(self, name).min_instances < 1:
-                    raise ValueError(f"[{name}].min_instances must be >= 1 on App Engine flexible")
+        problems = self.section().problems(self)
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
+
+    def section(self) -> CloudSection:
+        """The chosen cloud's section of the file."""
+        section: CloudSection = getattr(self, self.cloud)
+        return section
 
     # ------------------------------------------------------------- derived names
 
@@ -107,8 +98,7 @@ class ProjectConfig(_Section):
 
     @property
     def bucket_name(self) -> str:
-        override = self.aws.bucket_name if self.cloud == "aws" else self.gcp.bucket_name
-        return override or f"{self.name}-data"
+        return self.section().bucket_name or f"{self.name}-data"
 
     @property
     def queue_name(self) -> str:
@@ -122,17 +112,17 @@ class ProjectConfig(_Section):
     def table_prefix(self) -> str:
         return f"{self.name}-"
 
-    @property
-    def firestore_database(self) -> str:
-        return f"{self.name}-docs"
 
-    @property
-    def app_engine_location(self) -> str:
-        if self.gcp.app_engine_location:
-            return self.gcp.app_engine_location
-        region = self.project.region
-        # App Engine spells its two oldest regions without the trailing 1.
-        return region[:-1] if region in ("us-central1", "europe-west1") else region
+def _with_cloud_sections(base: type[ProjectConfig]) -> type[ProjectConfig]:
+    """`base` with one optional section per registered cloud, named after it."""
+    sections: dict[str, Any] = {}
+    for name in clouds.CLOUDS:
+        model = clouds.section(name)
+        sections[name] = (model, model())
+    return create_model(base.__name__, __base__=base, __module__=__name__, **sections)
+
+
+ProjectConfig = _with_cloud_sections(ProjectConfig)  # type: ignore[misc]
 
 
 def parse_config(data: dict[str, Any], source: str = "mlpoc.toml") -> ProjectConfig:
@@ -190,5 +180,5 @@ def _explain(exc: ValidationError, source: str) -> str:
             where = f"[{loc[0]}] "
         else:
             where = ""
-        lines.append(f"{source}: {where}{message}")
+        lines += [f"{source}: {where}{line}" for line in message.splitlines()]
     return "\n".join(lines)

@@ -1,14 +1,13 @@
-"""One cloud-neutral description of the system; both stacks are built from it.
+"""One cloud-neutral description of the system; every cloud's stack is built from it.
 
-Each cloud package maps every component kind to one builder (`infra.aws.stack.BUILDERS`,
-`infra.gcp.stack.BUILDERS`). A builder names every Terraform resource it creates `<id>` or
-`<id>_<suffix>` (`resources_of`), which is how the parity test finds each component in both
-synthesized outputs.
+Each cloud package has one builder per component kind (`infra/<cloud>/stack.py`, `CLOUD`);
+a builder declares which kinds it reads (`infra.build.builder`). The stack records which
+Terraform blocks each component created, and the parity test checks that every component
+exists on every cloud and that nothing exists outside a component.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -18,6 +17,7 @@ from runtime.schema import COLLECTIONS
 
 
 class Kind(StrEnum):
+    ACCOUNT = "account"  # the AWS account / GCP project everything lives in (its APIs on)
     KEY = "key"
     BUCKET = "bucket"
     JOBS_QUEUE = "jobs_queue"
@@ -26,6 +26,7 @@ class Kind(StrEnum):
     REGISTRY = "registry"
     RUNTIME_IDENTITY = "runtime_identity"
     SERVICES = "services"
+    ALERTS = "alerts"  # where alarms and budget notices go (the alert e-mail)
     DLQ_ALARM = "dlq_alarm"
     BUDGET = "budget"
 
@@ -64,32 +65,31 @@ PROCESSES: tuple[Process, ...] = (API, WORKER)
 
 @dataclass(frozen=True)
 class Component:
-    """A piece of the system. `id` is the Terraform resource name of its main resource."""
+    """A piece of the system. `id` is the Terraform resource name of its main resource (its
+    other resources usually start with `<id>_`)."""
 
     kind: Kind
     id: str
-    needs: tuple[str, ...] = ()
     collections: tuple[Collection, ...] = field(default=())
 
 
-# In build order: a component comes after the ones it `needs`.
+# In build order: a cloud's builders may read only components listed before their own
+# (`infra.build.Cloud.check`).
 SYSTEM: tuple[Component, ...] = (
+    Component(Kind.ACCOUNT, "account"),
     Component(Kind.KEY, "key"),
-    Component(Kind.BUCKET, "bucket", needs=("key",)),
-    Component(Kind.DEAD_LETTER_QUEUE, "dead_letter_queue", needs=("key",)),
-    Component(Kind.JOBS_QUEUE, "jobs_queue", needs=("key", "dead_letter_queue")),
+    Component(Kind.BUCKET, "bucket"),
+    Component(Kind.DEAD_LETTER_QUEUE, "dead_letter_queue"),
+    Component(Kind.JOBS_QUEUE, "jobs_queue"),
     # One table (AWS) / indexed collection (GCP) per runtime collection, from runtime.schema.
-    Component(Kind.DOCUMENTS, "documents", needs=("key",), collections=COLLECTIONS),
-    Component(Kind.REGISTRY, "registry", needs=("key",)),
-    Component(
-        Kind.RUNTIME_IDENTITY,
-        "runtime_identity",
-        needs=("key", "bucket", "jobs_queue", "dead_letter_queue", "documents", "registry"),
-    ),
+    Component(Kind.DOCUMENTS, "documents", collections=COLLECTIONS),
+    Component(Kind.REGISTRY, "registry"),
+    Component(Kind.RUNTIME_IDENTITY, "runtime_identity"),
     # The API and the worker (PROCESSES): one image, two processes. AWS runs them as two
     # containers of one Elastic Beanstalk environment, GCP as two App Engine services.
-    Component(Kind.SERVICES, "app", needs=("runtime_identity", "registry")),
-    Component(Kind.DLQ_ALARM, "dlq_alarm", needs=("dead_letter_queue",)),
+    Component(Kind.SERVICES, "app"),
+    Component(Kind.ALERTS, "alerts"),
+    Component(Kind.DLQ_ALARM, "dlq_alarm"),
     Component(Kind.BUDGET, "budget"),
 )
 
@@ -99,8 +99,3 @@ def by_id(component_id: str) -> Component:
         if component.id == component_id:
             return component
     raise KeyError(component_id)
-
-
-def resources_of(component: Component, names: Iterable[str]) -> list[str]:
-    """The Terraform resource names, among `names`, that belong to `component`."""
-    return sorted(n for n in names if n == component.id or n.startswith(f"{component.id}_"))

@@ -1,7 +1,7 @@
 """The CDK for Terraform app (`cdktf.json`: `python -m infra.main`).
 
 Builds only the stack of the cloud chosen in mlpoc.toml, named after it, so `cdktf deploy aws`
-or `cdktf deploy gcp` deploys it and synthesizing one cloud never imports the other's
+or `cdktf deploy gcp` deploys it and synthesizing one cloud never imports another's
 provider. `synth(config, outdir)` is the same thing as a function (tests, bench).
 """
 
@@ -17,29 +17,28 @@ from infra.config import ConfigError, ProjectConfig, load_config
 if TYPE_CHECKING:
     from cdktf import App
 
+    from infra.build import SystemStack
+
 OUTDIR_ENV = "CDKTF_OUTDIR"  # set by the cdktf CLI
 
 
-def build_app(config: ProjectConfig, outdir: str | os.PathLike[str]) -> App:
+def build_app(config: ProjectConfig, outdir: str | os.PathLike[str]) -> tuple[App, SystemStack]:
     """The app holding the configured cloud's stack. cdktf is imported only here, so a bad
     mlpoc.toml fails before any of it loads."""
     from cdktf import App
 
+    from infra import clouds
+    from infra.build import SystemStack
+
     app = App(outdir=str(outdir))
-    if config.cloud == "aws":
-        from infra.aws.stack import AwsStack
-
-        AwsStack(app, config)
-    else:
-        from infra.gcp.stack import GcpStack
-
-        GcpStack(app, config)
-    return app
+    stack = SystemStack(app, clouds.cloud(config.cloud), config)
+    return app, stack
 
 
 def synth(config: ProjectConfig, outdir: str | os.PathLike[str]) -> Path:
     """Synthesize the configured cloud's stack; returns the path of its cdk.tf.json."""
-    build_app(config, outdir).synth()
+    app, _ = build_app(config, outdir)
+    app.synth()
     return Path(outdir) / "stacks" / config.cloud / "cdk.tf.json"
 
 

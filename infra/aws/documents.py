@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTable,
     DynamodbTableAttribute,
@@ -9,11 +11,12 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTablePointInTimeRecovery,
     DynamodbTableServerSideEncryption,
 )
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
 
 from adapters.naming import ID_ATTRIBUTE, table_name
 from adapters.ports import Collection
-from infra.build import BuildContext
-from infra.logical import Component
+from infra.build import BuildContext, builder
+from infra.logical import Component, Kind
 
 
 def _attributes(collection: Collection) -> list[DynamodbTableAttribute]:
@@ -26,8 +29,24 @@ def resource_name(component: Component, collection: Collection) -> str:
     return f"{component.id}_{collection.name}"
 
 
-def build_documents(ctx: BuildContext, component: Component) -> dict[str, DynamodbTable]:
-    key = ctx.built["key"]
+@dataclass(frozen=True)
+class Tables:
+    """One table per runtime collection, by collection name."""
+
+    tables: dict[str, DynamodbTable]
+    indexed: tuple[str, ...]  # collections with secondary indexes
+
+    def arns(self) -> list[str]:
+        """Every table's ARN, then every index's (what the runtime may query)."""
+        return [table.arn for table in self.tables.values()] + [
+            f"{self.tables[name].arn}/index/*" for name in self.indexed
+        ]
+
+
+@builder(Kind.DOCUMENTS, reads=(Kind.KEY,))
+def build_documents(ctx: BuildContext) -> Tables:
+    component = ctx.component
+    key = ctx.read(Kind.KEY, KmsKey)
     tables = {}
     for collection in component.collections:
         tables[collection.name] = DynamodbTable(
@@ -55,4 +74,4 @@ def build_documents(ctx: BuildContext, component: Component) -> dict[str, Dynamo
             tags={"mlpoc:component": component.id, "mlpoc:collection": collection.name},
         )
     ctx.output("table_prefix", ctx.config.table_prefix, "MLPOC_TABLE_PREFIX: DynamoDB tables")
-    return tables
+    return Tables(tables, tuple(c.name for c in component.collections if c.indexes))

@@ -3,13 +3,18 @@ project's resources."""
 
 from __future__ import annotations
 
+from cdktf_cdktf_provider_aws.ecr_repository import EcrRepository
 from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 
+from infra.aws.documents import Tables
 from infra.aws.security import policy_document, statement
-from infra.build import BuildContext
-from infra.logical import Component, by_id
+from infra.build import BuildContext, builder
+from infra.logical import Kind
 
 S3_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
 S3_BUCKET_ACTIONS = ("s3:ListBucket",)
@@ -41,16 +46,23 @@ ECR_PULL_ACTIONS = (
 ECR_LOGIN_ACTIONS = ("ecr:GetAuthorizationToken",)
 
 
-def build_runtime_identity(ctx: BuildContext, component: Component) -> IamInstanceProfile:
-    cid = component.id
-    bucket = ctx.built["bucket"]
-    queues = [ctx.built["jobs_queue"].arn, ctx.built["dead_letter_queue"].arn]
-    tables = ctx.built["documents"]
-    table_arns = [table.arn for table in tables.values()]
-    index_arns = [
-        f"{tables[collection.name].arn}/index/*"
-        for collection in by_id("documents").collections
-        if collection.indexes
+@builder(
+    Kind.RUNTIME_IDENTITY,
+    reads=(
+        Kind.KEY,
+        Kind.BUCKET,
+        Kind.JOBS_QUEUE,
+        Kind.DEAD_LETTER_QUEUE,
+        Kind.DOCUMENTS,
+        Kind.REGISTRY,
+    ),
+)
+def build_runtime_identity(ctx: BuildContext) -> IamInstanceProfile:
+    cid = ctx.id
+    bucket = ctx.read(Kind.BUCKET, S3Bucket)
+    queues = [
+        ctx.read(Kind.JOBS_QUEUE, SqsQueue).arn,
+        ctx.read(Kind.DEAD_LETTER_QUEUE, SqsQueue).arn,
     ]
     assume = policy_document(
         ctx.stack,
@@ -78,9 +90,9 @@ def build_runtime_identity(ctx: BuildContext, component: Component) -> IamInstan
             statement("BucketObjects", S3_OBJECT_ACTIONS, [f"{bucket.arn}/*"]),
             statement("BucketListing", S3_BUCKET_ACTIONS, [bucket.arn]),
             statement("JobQueues", SQS_ACTIONS, queues),
-            statement("DocumentTables", DYNAMODB_ACTIONS, table_arns + index_arns),
-            statement("ProjectKey", KMS_ACTIONS, [ctx.built["key"].arn]),
-            statement("PullImage", ECR_PULL_ACTIONS, [ctx.built["registry"].arn]),
+            statement("DocumentTables", DYNAMODB_ACTIONS, ctx.read(Kind.DOCUMENTS, Tables).arns()),
+            statement("ProjectKey", KMS_ACTIONS, [ctx.read(Kind.KEY, KmsKey).arn]),
+            statement("PullImage", ECR_PULL_ACTIONS, [ctx.read(Kind.REGISTRY, EcrRepository).arn]),
             statement("RegistryLogin", ECR_LOGIN_ACTIONS, ["*"]),
         ],
     )

@@ -1,4 +1,5 @@
-"""The dead-letter alarm and the monthly budget: what tells the team something is wrong."""
+"""Where alerts go, the dead-letter alarm and the monthly budget: what tells the team
+something is wrong."""
 
 from __future__ import annotations
 
@@ -7,32 +8,42 @@ from cdktf_cdktf_provider_aws.budgets_budget import (
     BudgetsBudgetNotification,
 )
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
+from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 
-from infra.build import BuildContext
-from infra.logical import Component
+from infra.build import BuildContext, builder
+from infra.logical import Kind
 
 # Budget alerts: actual spend passing 80 %, and the month's forecast passing 100 %.
 BUDGET_ALERTS = (("ACTUAL", 80), ("FORECASTED", 100))
 
 
-def build_dlq_alarm(ctx: BuildContext, component: Component) -> CloudwatchMetricAlarm:
-    cid = component.id
+@builder(Kind.ALERTS, reads=(Kind.KEY,))
+def build_alerts(ctx: BuildContext) -> SnsTopic:
+    """An encrypted SNS topic mailing the alert address (AWS asks the address to confirm)."""
     topic = SnsTopic(
         ctx.stack,
-        f"{cid}_topic",
+        "dlq_alarm_topic",
         name=f"{ctx.config.name}-alarms",
-        kms_master_key_id=ctx.built["key"].arn,
-        tags={"mlpoc:component": cid},
+        kms_master_key_id=ctx.read(Kind.KEY, KmsKey).arn,
+        tags={"mlpoc:component": "dlq_alarm"},
     )
     SnsTopicSubscription(
         ctx.stack,
-        f"{cid}_email",
+        "dlq_alarm_email",
         topic_arn=topic.arn,
         protocol="email",
         endpoint=ctx.config.budget.alert_email,
     )
+    return topic
+
+
+@builder(Kind.DLQ_ALARM, reads=(Kind.ALERTS, Kind.DEAD_LETTER_QUEUE))
+def build_dlq_alarm(ctx: BuildContext) -> CloudwatchMetricAlarm:
+    cid = ctx.id
+    topic = ctx.read(Kind.ALERTS, SnsTopic)
     alarm = CloudwatchMetricAlarm(
         ctx.stack,
         cid,
@@ -40,7 +51,7 @@ def build_dlq_alarm(ctx: BuildContext, component: Component) -> CloudwatchMetric
         alarm_description="A job was dead-lettered: it failed on every delivery.",
         namespace="AWS/SQS",
         metric_name="ApproximateNumberOfMessagesVisible",
-        dimensions={"QueueName": ctx.built["dead_letter_queue"].name},
+        dimensions={"QueueName": ctx.read(Kind.DEAD_LETTER_QUEUE, SqsQueue).name},
         statistic="Maximum",
         period=300,
         evaluation_periods=1,
@@ -54,11 +65,12 @@ def build_dlq_alarm(ctx: BuildContext, component: Component) -> CloudwatchMetric
     return alarm
 
 
-def build_budget(ctx: BuildContext, component: Component) -> BudgetsBudget:
+@builder(Kind.BUDGET)
+def build_budget(ctx: BuildContext) -> BudgetsBudget:
     budget = ctx.config.budget
     return BudgetsBudget(
         ctx.stack,
-        component.id,
+        ctx.id,
         name=f"{ctx.config.name}-monthly",
         budget_type="COST",
         limit_amount=f"{budget.amount:.2f}",
@@ -74,5 +86,5 @@ def build_budget(ctx: BuildContext, component: Component) -> BudgetsBudget:
             )
             for kind, threshold in BUDGET_ALERTS
         ],
-        tags={"mlpoc:component": component.id},
+        tags={"mlpoc:component": ctx.id},
     )

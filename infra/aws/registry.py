@@ -10,9 +10,10 @@ from cdktf_cdktf_provider_aws.ecr_repository import (
     EcrRepositoryEncryptionConfiguration,
     EcrRepositoryImageScanningConfiguration,
 )
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
 
-from infra.build import BuildContext
-from infra.logical import Component
+from infra.build import BuildContext, builder
+from infra.logical import Kind
 
 KEEP_TAGGED_IMAGES = 20
 UNTAGGED_DAYS = 7
@@ -44,23 +45,24 @@ LIFECYCLE_POLICY = {
 }
 
 
-def build_registry(ctx: BuildContext, component: Component) -> EcrRepository:
+@builder(Kind.REGISTRY, reads=(Kind.KEY,))
+def build_registry(ctx: BuildContext) -> EcrRepository:
     repository = EcrRepository(
         ctx.stack,
-        component.id,
+        ctx.id,
         name=ctx.config.name,
         image_tag_mutability="IMMUTABLE",
         image_scanning_configuration=EcrRepositoryImageScanningConfiguration(scan_on_push=True),
         encryption_configuration=[
             EcrRepositoryEncryptionConfiguration(
-                encryption_type="KMS", kms_key=ctx.built["key"].arn
+                encryption_type="KMS", kms_key=ctx.read(Kind.KEY, KmsKey).arn
             )
         ],
-        tags={"mlpoc:component": component.id},
+        tags={"mlpoc:component": ctx.id},
     )
     EcrLifecyclePolicy(
         ctx.stack,
-        f"{component.id}_lifecycle",
+        f"{ctx.id}_lifecycle",
         repository=repository.name,
         policy=json.dumps(LIFECYCLE_POLICY, sort_keys=True),
     )

@@ -16,8 +16,8 @@ from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
-from infra.build import BuildContext
-from infra.logical import Component
+from infra.build import BuildContext, builder
+from infra.logical import Kind
 
 
 def statement(
@@ -86,20 +86,21 @@ def key_policy(account_id: str) -> dict[str, object]:
     }
 
 
-def build_key(ctx: BuildContext, component: Component) -> KmsKey:
-    account = DataAwsCallerIdentity(ctx.stack, f"{component.id}_account")
+@builder(Kind.KEY, reads=(Kind.ACCOUNT,))
+def build_key(ctx: BuildContext) -> KmsKey:
+    account = ctx.read(Kind.ACCOUNT, DataAwsCallerIdentity)
     key = KmsKey(
         ctx.stack,
-        component.id,
+        ctx.id,
         description=f"{ctx.config.name}: encrypts the bucket, queues, tables and registry",
         enable_key_rotation=True,
         deletion_window_in_days=30,
         policy=json.dumps(key_policy(account.account_id), separators=(",", ":")),
-        tags={"mlpoc:component": component.id},
+        tags={"mlpoc:component": ctx.id},
     )
     KmsAlias(
         ctx.stack,
-        f"{component.id}_alias",
+        f"{ctx.id}_alias",
         name=f"alias/{ctx.config.name}",
         target_key_id=key.key_id,
     )

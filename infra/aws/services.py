@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 
+from cdktf_cdktf_provider_aws.ecr_repository import EcrRepository
 from cdktf_cdktf_provider_aws.elastic_beanstalk_application import ElasticBeanstalkApplication
 from cdktf_cdktf_provider_aws.elastic_beanstalk_application_version import (
     ElasticBeanstalkApplicationVersion,
@@ -14,12 +15,17 @@ from cdktf_cdktf_provider_aws.elastic_beanstalk_environment import (
     ElasticBeanstalkEnvironment,
     ElasticBeanstalkEnvironmentSetting,
 )
+from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_object import S3Object
+from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 
 from adapters.settings import Settings
-from infra.build import BuildContext
+from infra.aws.config import AwsSection
+from infra.build import BuildContext, builder
 from infra.deploy_files import IMAGE_VARIABLE, source_bundle
-from infra.logical import HEALTH_PATH, Component
+from infra.logical import HEALTH_PATH, Kind
 
 ENVIRONMENT_NAMESPACE = "aws:elasticbeanstalk:application:environment"
 
@@ -30,9 +36,9 @@ def runtime_settings(ctx: BuildContext) -> Settings:
     config = ctx.config
     return Settings(
         backend="aws",
-        bucket=ctx.built["bucket"].bucket,
-        queue=ctx.built["jobs_queue"].name,
-        dead_letter_queue=ctx.built["dead_letter_queue"].name,
+        bucket=ctx.read(Kind.BUCKET, S3Bucket).bucket,
+        queue=ctx.read(Kind.JOBS_QUEUE, SqsQueue).name,
+        dead_letter_queue=ctx.read(Kind.DEAD_LETTER_QUEUE, SqsQueue).name,
         table_prefix=config.table_prefix,
         max_deliveries=config.project.max_deliveries,
         region=config.project.region,
@@ -46,8 +52,19 @@ def _settings(namespace: str, values: dict[str, str]) -> list[ElasticBeanstalkEn
     ]
 
 
-def build_services(ctx: BuildContext, component: Component) -> ElasticBeanstalkEnvironment:
-    cid = component.id
+@builder(
+    Kind.SERVICES,
+    reads=(
+        Kind.KEY,
+        Kind.BUCKET,
+        Kind.JOBS_QUEUE,
+        Kind.DEAD_LETTER_QUEUE,
+        Kind.REGISTRY,
+        Kind.RUNTIME_IDENTITY,
+    ),
+)
+def build_services(ctx: BuildContext) -> ElasticBeanstalkEnvironment:
+    cid = ctx.id
     config = ctx.config
     bundle = source_bundle()
     digest = hashlib.sha256(bundle).hexdigest()
@@ -61,12 +78,12 @@ def build_services(ctx: BuildContext, component: Component) -> ElasticBeanstalkE
     bundle_object = S3Object(
         ctx.stack,
         f"{cid}_bundle",
-        bucket=ctx.built["bucket"].id,
+        bucket=ctx.read(Kind.BUCKET, S3Bucket).id,
         key=f"_deploy/elasticbeanstalk/{digest}.zip",
         content_base64=base64.b64encode(bundle).decode("ascii"),
         content_type="application/zip",
         server_side_encryption="aws:kms",
-        kms_key_id=ctx.built["key"].arn,
+        kms_key_id=ctx.read(Kind.KEY, KmsKey).arn,
     )
     version = ElasticBeanstalkApplicationVersion(
         ctx.stack,
@@ -77,15 +94,16 @@ def build_services(ctx: BuildContext, component: Component) -> ElasticBeanstalkE
         key=bundle_object.key,
         description="docker-compose.yml: api + worker",
     )
-    image = f"{ctx.built['registry'].repository_url}:{config.project.image_tag}"
+    registry = ctx.read(Kind.REGISTRY, EcrRepository)
+    image = f"{registry.repository_url}:{config.project.image_tag}"
     environment = runtime_settings(ctx).to_env() | {IMAGE_VARIABLE: image}
     settings = (
         _settings(ENVIRONMENT_NAMESPACE, environment)
         + _settings(
             "aws:autoscaling:launchconfiguration",
             {
-                "IamInstanceProfile": ctx.built["runtime_identity"].name,
-                "InstanceType": config.aws.instance_type,
+                "IamInstanceProfile": ctx.read(Kind.RUNTIME_IDENTITY, IamInstanceProfile).name,
+                "InstanceType": AwsSection.of(config).instance_type,
                 "DisableIMDSv1": "true",
             },
         )
@@ -121,7 +139,7 @@ def build_services(ctx: BuildContext, component: Component) -> ElasticBeanstalkE
         f"{cid}_environment",
         name=f"{config.name}-env",
         application=application.name,
-        solution_stack_name=config.aws.solution_stack,
+        solution_stack_name=AwsSection.of(config).solution_stack,
         version_label=version.name,
         setting=settings,
         tags={"mlpoc:component": cid},

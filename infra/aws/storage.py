@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
@@ -23,17 +24,18 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 )
 
 from infra.aws.security import policy_document, statement
-from infra.build import BuildContext
-from infra.logical import Component
+from infra.build import BuildContext, builder
+from infra.logical import Kind
 
 NONCURRENT_VERSION_DAYS = 30
 # The one statement the moto emulator run must drop (moto denies every request under it).
 TLS_ONLY_SID = "DenyInsecureTransport"
 
 
-def build_bucket(ctx: BuildContext, component: Component) -> S3Bucket:
-    key = ctx.built["key"]
-    cid = component.id
+@builder(Kind.BUCKET, reads=(Kind.KEY,))
+def build_bucket(ctx: BuildContext) -> S3Bucket:
+    key = ctx.read(Kind.KEY, KmsKey)
+    cid = ctx.id
     bucket = S3Bucket(ctx.stack, cid, bucket=ctx.config.bucket_name, tags={"mlpoc:component": cid})
     S3BucketVersioningA(
         ctx.stack,

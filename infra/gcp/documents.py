@@ -9,8 +9,10 @@ from cdktf_cdktf_provider_google.firestore_database import FirestoreDatabase
 from cdktf_cdktf_provider_google.firestore_index import FirestoreIndex, FirestoreIndexFields
 
 from adapters.naming import table_name
-from infra.build import BuildContext
-from infra.logical import Component
+from infra.build import BuildContext, builder
+from infra.gcp.account import Project
+from infra.gcp.config import firestore_database
+from infra.logical import Kind
 
 ORDERS = (("asc", "ASCENDING"), ("desc", "DESCENDING"))
 
@@ -21,20 +23,22 @@ class Documents:
     indexes: dict[str, FirestoreIndex]
 
 
-def build_documents(ctx: BuildContext, component: Component) -> Documents:
+@builder(Kind.DOCUMENTS, reads=(Kind.ACCOUNT,))
+def build_documents(ctx: BuildContext) -> Documents:
     config = ctx.config
+    component = ctx.component
     # A named database, not "(default)": App Engine owns "(default)"'s mode in its project.
     database = FirestoreDatabase(
         ctx.stack,
         component.id,
-        name=config.firestore_database,
+        name=firestore_database(config),
         location_id=config.project.region,
         type="FIRESTORE_NATIVE",
         concurrency_mode="OPTIMISTIC",
         point_in_time_recovery_enablement="POINT_IN_TIME_RECOVERY_ENABLED",
         delete_protection_state="DELETE_PROTECTION_DISABLED",  # `cdktf destroy` removes it
         deletion_policy="DELETE",
-        depends_on=[ctx.built["apis"]["firestore"]],
+        depends_on=[ctx.read(Kind.ACCOUNT, Project).apis["firestore"]],
     )
     indexes = {}
     for collection in component.collections:

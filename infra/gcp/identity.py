@@ -12,10 +12,15 @@ from cdktf_cdktf_provider_google.pubsub_subscription_iam_member import (
 )
 from cdktf_cdktf_provider_google.pubsub_topic_iam_member import PubsubTopicIamMember
 from cdktf_cdktf_provider_google.service_account import ServiceAccount
+from cdktf_cdktf_provider_google.storage_bucket import StorageBucket
 from cdktf_cdktf_provider_google.storage_bucket_iam_member import StorageBucketIamMember
 
-from infra.build import BuildContext
-from infra.logical import Component
+from infra.build import BuildContext, builder
+from infra.gcp.account import Project
+from infra.gcp.config import project_id
+from infra.gcp.queues import Queue
+from infra.gcp.registry import Registry
+from infra.logical import Kind
 
 # Project-level roles, each with its reason: Firestore has no IAM finer than the project, and
 # App Engine flexible VMs running as a user-managed account must write their own logs/metrics.
@@ -26,25 +31,30 @@ PROJECT_ROLES = {
 }
 
 
-def build_runtime_identity(ctx: BuildContext, component: Component) -> ServiceAccount:
-    cid = component.id
+@builder(
+    Kind.RUNTIME_IDENTITY,
+    reads=(Kind.ACCOUNT, Kind.BUCKET, Kind.JOBS_QUEUE, Kind.DEAD_LETTER_QUEUE, Kind.REGISTRY),
+)
+def build_runtime_identity(ctx: BuildContext) -> ServiceAccount:
+    cid = ctx.id
     config = ctx.config
     account = ServiceAccount(
         ctx.stack,
         cid,
         account_id=f"{config.name}-runtime",
         display_name=f"{config.name} runtime (API and worker)",
-        depends_on=[ctx.built["apis"]["iam"]],
+        depends_on=[ctx.read(Kind.ACCOUNT, Project).apis["iam"]],
     )
     member = account.member
     StorageBucketIamMember(
         ctx.stack,
         f"{cid}_bucket_objects",
-        bucket=ctx.built["bucket"].name,
+        bucket=ctx.read(Kind.BUCKET, StorageBucket).name,
         role="roles/storage.objectAdmin",
         member=member,
     )
-    jobs, dead_letters = ctx.built["jobs_queue"], ctx.built["dead_letter_queue"]
+    jobs = ctx.read(Kind.JOBS_QUEUE, Queue)
+    dead_letters = ctx.read(Kind.DEAD_LETTER_QUEUE, Queue)
     PubsubTopicIamMember(
         ctx.stack,
         f"{cid}_jobs_publisher",
@@ -60,17 +70,22 @@ def build_runtime_identity(ctx: BuildContext, component: Component) -> ServiceAc
             role="roles/pubsub.subscriber",
             member=member,
         )
+    registry = ctx.read(Kind.REGISTRY, Registry).repository
     ArtifactRegistryRepositoryIamMember(
         ctx.stack,
         f"{cid}_image_reader",
-        repository=ctx.built["registry"].name,
-        location=ctx.built["registry"].location,
+        repository=registry.name,
+        location=registry.location,
         role="roles/artifactregistry.reader",
         member=member,
     )
     for name, role in PROJECT_ROLES.items():
         ProjectIamMember(
-            ctx.stack, f"{cid}_{name}", project=config.gcp.project_id, role=role, member=member
+            ctx.stack,
+            f"{cid}_{name}",
+            project=project_id(config),
+            role=role,
+            member=member,
         )
     # No Cloud KMS role: the services' own agents encrypt and decrypt with the key (CMEK).
     ctx.output("runtime_service_account", account.email, "Service account of the runtime")

@@ -1,4 +1,4 @@
-"""The dead-letter alert and the monthly budget, both mailing the configured address."""
+"""Where alerts go (one e-mail channel), the dead-letter alert and the monthly budget."""
 
 from __future__ import annotations
 
@@ -20,34 +20,36 @@ from cdktf_cdktf_provider_google.monitoring_notification_channel import (
     MonitoringNotificationChannel,
 )
 
-from infra.build import BuildContext
-from infra.logical import Component
+from infra.build import BuildContext, builder
+from infra.gcp.account import Project
+from infra.gcp.config import billing_account
+from infra.gcp.queues import Queue
+from infra.logical import Kind
 
 # Budget alerts: actual spend passing 80 %, and the month's forecast passing 100 %.
 BUDGET_ALERTS = ((0.8, "CURRENT_SPEND"), (1.0, "FORECASTED_SPEND"))
 
 
-def _email_channel(ctx: BuildContext) -> MonitoringNotificationChannel:
-    """One email channel, shared by the alert and the budget."""
-    if "email_channel" not in ctx.built:
-        ctx.built["email_channel"] = MonitoringNotificationChannel(
-            ctx.stack,
-            "email_channel",
-            display_name=f"{ctx.config.name} alerts",
-            type="email",
-            labels={"email_address": ctx.config.budget.alert_email},
-            depends_on=[ctx.built["apis"]["monitoring"]],
-        )
-    channel: MonitoringNotificationChannel = ctx.built["email_channel"]
-    return channel
+@builder(Kind.ALERTS, reads=(Kind.ACCOUNT,))
+def build_alerts(ctx: BuildContext) -> MonitoringNotificationChannel:
+    """One e-mail channel, shared by the alert and the budget."""
+    return MonitoringNotificationChannel(
+        ctx.stack,
+        "email_channel",
+        display_name=f"{ctx.config.name} alerts",
+        type="email",
+        labels={"email_address": ctx.config.budget.alert_email},
+        depends_on=[ctx.read(Kind.ACCOUNT, Project).apis["monitoring"]],
+    )
 
 
-def build_dlq_alarm(ctx: BuildContext, component: Component) -> MonitoringAlertPolicy:
-    subscription = ctx.built["dead_letter_queue"].subscription
+@builder(Kind.DLQ_ALARM, reads=(Kind.ALERTS, Kind.DEAD_LETTER_QUEUE))
+def build_dlq_alarm(ctx: BuildContext) -> MonitoringAlertPolicy:
+    subscription = ctx.read(Kind.DEAD_LETTER_QUEUE, Queue).subscription
     metric = "pubsub.googleapis.com/subscription/num_undelivered_messages"
     return MonitoringAlertPolicy(
         ctx.stack,
-        component.id,
+        ctx.id,
         display_name=f"{ctx.config.name}: dead-lettered jobs",
         combiner="OR",
         conditions=[
@@ -74,21 +76,23 @@ def build_dlq_alarm(ctx: BuildContext, component: Component) -> MonitoringAlertP
             "content": "A job was dead-lettered: it failed on every delivery.",
             "mime_type": "text/markdown",
         },
-        notification_channels=[_email_channel(ctx).id],
-        user_labels={"mlpoc-component": component.id},
+        notification_channels=[ctx.read(Kind.ALERTS, MonitoringNotificationChannel).id],
+        user_labels={"mlpoc-component": ctx.id},
     )
 
 
-def build_budget(ctx: BuildContext, component: Component) -> BillingBudget:
+@builder(Kind.BUDGET, reads=(Kind.ACCOUNT, Kind.ALERTS))
+def build_budget(ctx: BuildContext) -> BillingBudget:
     budget = ctx.config.budget
+    project = ctx.read(Kind.ACCOUNT, Project)
     units, cents = divmod(round(budget.amount * 100), 100)
     return BillingBudget(
         ctx.stack,
-        component.id,
-        billing_account=ctx.config.gcp.billing_account or "",
+        ctx.id,
+        billing_account=billing_account(ctx.config),
         display_name=f"{ctx.config.name}-monthly",
         budget_filter=BillingBudgetBudgetFilter(
-            projects=[f"projects/{ctx.built['project'].number}"],
+            projects=[f"projects/{project.project.number}"],
             calendar_period="MONTH",
         ),
         amount=BillingBudgetAmount(
@@ -101,8 +105,10 @@ def build_budget(ctx: BuildContext, component: Component) -> BillingBudget:
             for percent, basis in BUDGET_ALERTS
         ],
         all_updates_rule=BillingBudgetAllUpdatesRule(
-            monitoring_notification_channels=[_email_channel(ctx).id],
+            monitoring_notification_channels=[
+                ctx.read(Kind.ALERTS, MonitoringNotificationChannel).id
+            ],
             disable_default_iam_recipients=False,
         ),
-        depends_on=[ctx.built["apis"]["billingbudgets"]],
+        depends_on=[project.apis["billingbudgets"]],
     )

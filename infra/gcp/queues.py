@@ -17,9 +17,10 @@ from cdktf_cdktf_provider_google.pubsub_subscription_iam_member import (
 from cdktf_cdktf_provider_google.pubsub_topic import PubsubTopic
 from cdktf_cdktf_provider_google.pubsub_topic_iam_member import PubsubTopicIamMember
 
-from infra.build import BuildContext
-from infra.gcp.security import service_agent
-from infra.logical import Component
+from infra.build import BuildContext, builder
+from infra.gcp.account import Project
+from infra.gcp.security import Key
+from infra.logical import Kind
 
 # The runtime extends leases in the background, so the default lease can stay short.
 ACK_DEADLINE_SECONDS = 60
@@ -35,14 +36,15 @@ class Queue:
     subscription: PubsubSubscription
 
 
-def _topic(ctx: BuildContext, component: Component, name: str) -> PubsubTopic:
+def _topic(ctx: BuildContext, name: str) -> PubsubTopic:
+    key = ctx.read(Kind.KEY, Key)
     return PubsubTopic(
         ctx.stack,
-        component.id,
+        ctx.id,
         name=name,
-        kms_key_name=ctx.built["key"].id,
-        labels={"mlpoc-component": component.id},
-        depends_on=[ctx.built["key_grants"]["pubsub"]],
+        kms_key_name=key.key.id,
+        labels={"mlpoc-component": ctx.id},
+        depends_on=[key.grants["pubsub"]],
     )
 
 
@@ -50,26 +52,27 @@ def _never_expires() -> PubsubSubscriptionExpirationPolicy:
     return PubsubSubscriptionExpirationPolicy(ttl="")
 
 
-def build_dead_letter_queue(ctx: BuildContext, component: Component) -> Queue:
+@builder(Kind.DEAD_LETTER_QUEUE, reads=(Kind.ACCOUNT, Kind.KEY))
+def build_dead_letter_queue(ctx: BuildContext) -> Queue:
     config = ctx.config
-    topic = _topic(ctx, component, config.dead_letter_queue_name)
+    topic = _topic(ctx, config.dead_letter_queue_name)
     subscription = PubsubSubscription(
         ctx.stack,
-        f"{component.id}_subscription",
+        f"{ctx.id}_subscription",
         name=f"{config.dead_letter_queue_name}-sub",
         topic=topic.id,
         ack_deadline_seconds=ACK_DEADLINE_SECONDS,
         message_retention_duration=DEAD_LETTER_RETENTION,
         expiration_policy=_never_expires(),
-        labels={"mlpoc-component": component.id},
+        labels={"mlpoc-component": ctx.id},
     )
     # Pub/Sub forwards dead letters as its service agent: it must publish to this topic.
     PubsubTopicIamMember(
         ctx.stack,
-        f"{component.id}_pubsub_agent_publishes",
+        f"{ctx.id}_pubsub_agent_publishes",
         topic=topic.name,
         role="roles/pubsub.publisher",
-        member=service_agent(ctx, "pubsub"),
+        member=ctx.read(Kind.ACCOUNT, Project).service_agent("pubsub"),
     )
     ctx.output("dead_letter_queue", topic.name, "MLPOC_DEAD_LETTER_QUEUE: dead-letter topic")
     ctx.output(
@@ -80,13 +83,14 @@ def build_dead_letter_queue(ctx: BuildContext, component: Component) -> Queue:
     return Queue(topic, subscription)
 
 
-def build_jobs_queue(ctx: BuildContext, component: Component) -> Queue:
+@builder(Kind.JOBS_QUEUE, reads=(Kind.ACCOUNT, Kind.KEY, Kind.DEAD_LETTER_QUEUE))
+def build_jobs_queue(ctx: BuildContext) -> Queue:
     config = ctx.config
-    dead_letters: Queue = ctx.built["dead_letter_queue"]
-    topic = _topic(ctx, component, config.queue_name)
+    dead_letters = ctx.read(Kind.DEAD_LETTER_QUEUE, Queue)
+    topic = _topic(ctx, config.queue_name)
     subscription = PubsubSubscription(
         ctx.stack,
-        f"{component.id}_subscription",
+        f"{ctx.id}_subscription",
         name=f"{config.queue_name}-sub",
         topic=topic.id,
         ack_deadline_seconds=ACK_DEADLINE_SECONDS,
@@ -100,16 +104,19 @@ def build_jobs_queue(ctx: BuildContext, component: Component) -> Queue:
         retry_policy=PubsubSubscriptionRetryPolicy(
             minimum_backoff=MIN_BACKOFF, maximum_backoff=MAX_BACKOFF
         ),
-        labels={"mlpoc-component": component.id},
+        labels={"mlpoc-component": ctx.id},
     )
     # ...and acknowledge on the source subscription what it forwarded.
     PubsubSubscriptionIamMember(
         ctx.stack,
-        f"{component.id}_pubsub_agent_subscribes",
+        f"{ctx.id}_pubsub_agent_subscribes",
         subscription=subscription.name,
         role="roles/pubsub.subscriber",
-        member=service_agent(ctx, "pubsub"),
+        member=ctx.read(Kind.ACCOUNT, Project).service_agent("pubsub"),
     )
     ctx.output("queue", topic.name, "MLPOC_QUEUE: jobs topic")
     ctx.output("subscription", subscription.name, "MLPOC_SUBSCRIPTION: jobs subscription")
+    ctx.output(
+        "max_deliveries", config.project.max_deliveries, "MLPOC_MAX_DELIVERIES (= DLQ policy)"
+    )
     return Queue(topic, subscription)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from cdktf_cdktf_provider_google.artifact_registry_repository import (
     ArtifactRegistryRepository,
     ArtifactRegistryRepositoryCleanupPolicies,
@@ -10,32 +12,38 @@ from cdktf_cdktf_provider_google.artifact_registry_repository import (
     ArtifactRegistryRepositoryDockerConfig,
 )
 
-from infra.build import BuildContext
-from infra.logical import Component
+from infra.build import BuildContext, builder
+from infra.config import ProjectConfig
+from infra.gcp.config import project_id
+from infra.gcp.security import Key
+from infra.logical import Kind
 
 KEEP_TAGGED_IMAGES = 20
 UNTAGGED_AGE = f"{7 * 24 * 3600}s"
 
 
-def image_url(ctx: BuildContext) -> str:
-    """`<region>-docker.pkg.dev/<project>/<repository>/<name>:<tag>`."""
-    config = ctx.config
-    repository = ctx.built["registry"]
-    return (
-        f"{config.project.region}-docker.pkg.dev/{config.gcp.project_id}/"
-        f"{repository.repository_id}/{config.name}:{config.project.image_tag}"
-    )
+@dataclass(frozen=True)
+class Registry:
+    repository: ArtifactRegistryRepository
+    image: str  # the image both services run
 
 
-def build_registry(ctx: BuildContext, component: Component) -> ArtifactRegistryRepository:
+def _repository_url(config: ProjectConfig, repository_id: str) -> str:
+    """`<region>-docker.pkg.dev/<project>/<repository>`."""
+    return f"{config.project.region}-docker.pkg.dev/{project_id(config)}/{repository_id}"
+
+
+@builder(Kind.REGISTRY, reads=(Kind.KEY,))
+def build_registry(ctx: BuildContext) -> Registry:
+    key = ctx.read(Kind.KEY, Key)
     repository = ArtifactRegistryRepository(
         ctx.stack,
-        component.id,
+        ctx.id,
         repository_id=ctx.config.name,
         location=ctx.config.project.region,
         format="DOCKER",
         description=f"{ctx.config.name}: mlpoc runtime image",
-        kms_key_name=ctx.built["key"].id,
+        kms_key_name=key.key.id,
         docker_config=ArtifactRegistryRepositoryDockerConfig(immutable_tags=True),
         cleanup_policies=[
             ArtifactRegistryRepositoryCleanupPolicies(
@@ -53,13 +61,9 @@ def build_registry(ctx: BuildContext, component: Component) -> ArtifactRegistryR
                 ),
             ),
         ],
-        labels={"mlpoc-component": component.id},
-        depends_on=[ctx.built["key_grants"]["artifactregistry"]],
+        labels={"mlpoc-component": ctx.id},
+        depends_on=[key.grants["artifactregistry"]],
     )
-    ctx.output(
-        "registry_url",
-        f"{ctx.config.project.region}-docker.pkg.dev/{ctx.config.gcp.project_id}/"
-        f"{repository.repository_id}",
-        "Artifact Registry repository for the image",
-    )
-    return repository
+    url = _repository_url(ctx.config, repository.repository_id)
+    ctx.output("registry_url", url, "Artifact Registry repository for the image")
+    return Registry(repository, f"{url}/{ctx.config.name}:{ctx.config.project.image_tag}")

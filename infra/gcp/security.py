@@ -3,6 +3,8 @@ encrypt with it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_google.data_google_storage_project_service_account import (
     DataGoogleStorageProjectServiceAccount,
@@ -11,27 +13,32 @@ from cdktf_cdktf_provider_google.kms_crypto_key import KmsCryptoKey
 from cdktf_cdktf_provider_google.kms_crypto_key_iam_member import KmsCryptoKeyIamMember
 from cdktf_cdktf_provider_google.kms_key_ring import KmsKeyRing
 
-from infra.build import BuildContext
-from infra.logical import Component
+from infra.build import BuildContext, builder
+from infra.gcp.account import Project
+from infra.logical import Kind
 
 ROTATION_PERIOD = f"{90 * 24 * 3600}s"
 ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 
 
-def service_agent(ctx: BuildContext, service: str) -> str:
-    """The Google-managed service agent of `service` in this project (by project number)."""
-    number = ctx.built["project"].number
-    return f"serviceAccount:service-{number}@gcp-sa-{service}.iam.gserviceaccount.com"
+@dataclass(frozen=True)
+class Key:
+    key: KmsCryptoKey
+    # The service agents' grants on the key, by service: a resource encrypted with the key
+    # must wait for its service's grant.
+    grants: dict[str, KmsCryptoKeyIamMember]
 
 
-def build_key(ctx: BuildContext, component: Component) -> KmsCryptoKey:
-    cid = component.id
+@builder(Kind.KEY, reads=(Kind.ACCOUNT,))
+def build_key(ctx: BuildContext) -> Key:
+    cid = ctx.id
+    project = ctx.read(Kind.ACCOUNT, Project)
     ring = KmsKeyRing(
         ctx.stack,
         f"{cid}_ring",
         name=ctx.config.name,
         location=ctx.config.project.region,
-        depends_on=[ctx.built["apis"]["cloudkms"]],
+        depends_on=[project.apis["cloudkms"]],
     )
     key = KmsCryptoKey(
         ctx.stack,
@@ -47,12 +54,12 @@ def build_key(ctx: BuildContext, component: Component) -> KmsCryptoKey:
     )
     # Each service encrypts as its own service agent: Cloud Storage, Pub/Sub, Artifact Registry.
     storage_agent = DataGoogleStorageProjectServiceAccount(
-        ctx.stack, f"{cid}_storage_agent", depends_on=[ctx.built["apis"]["storage"]]
+        ctx.stack, f"{cid}_storage_agent", depends_on=[project.apis["storage"]]
     )
     members = {
         "storage": f"serviceAccount:{storage_agent.email_address}",
-        "pubsub": service_agent(ctx, "pubsub"),
-        "artifactregistry": service_agent(ctx, "artifactregistry"),
+        "pubsub": project.service_agent("pubsub"),
+        "artifactregistry": project.service_agent("artifactregistry"),
     }
     grants = {
         service: KmsCryptoKeyIamMember(
@@ -61,10 +68,9 @@ def build_key(ctx: BuildContext, component: Component) -> KmsCryptoKey:
             crypto_key_id=key.id,
             role=ENCRYPTER_DECRYPTER,
             member=member,
-            depends_on=[ctx.built["apis"][service]],
+            depends_on=[project.apis[service]],
         )
         for service, member in members.items()
     }
-    ctx.built["key_grants"] = grants
     ctx.output("kms_key", key.id, "Cloud KMS key encrypting bucket, topics and registry")
-    return key
+    return Key(key, grants)

@@ -11,21 +11,24 @@ from cdktf_cdktf_provider_google.storage_bucket import (
     StorageBucketVersioning,
 )
 
-from infra.build import BuildContext
-from infra.logical import Component
+from infra.build import BuildContext, builder
+from infra.gcp.security import Key
+from infra.logical import Kind
 
 NONCURRENT_VERSION_DAYS = 30
 
 
-def build_bucket(ctx: BuildContext, component: Component) -> StorageBucket:
+@builder(Kind.BUCKET, reads=(Kind.KEY,))
+def build_bucket(ctx: BuildContext) -> StorageBucket:
+    key = ctx.read(Kind.KEY, Key)
     bucket = StorageBucket(
         ctx.stack,
-        component.id,
+        ctx.id,
         name=ctx.config.bucket_name,
         location=ctx.config.project.region.upper(),
         storage_class="STANDARD",
         versioning=StorageBucketVersioning(enabled=True),
-        encryption=StorageBucketEncryption(default_kms_key_name=ctx.built["key"].id),
+        encryption=StorageBucketEncryption(default_kms_key_name=key.key.id),
         uniform_bucket_level_access=True,
         public_access_prevention="enforced",
         lifecycle_rule=[
@@ -36,9 +39,9 @@ def build_bucket(ctx: BuildContext, component: Component) -> StorageBucket:
                 ),
             )
         ],
-        labels={"mlpoc-component": component.id},
+        labels={"mlpoc-component": ctx.id},
         # The Storage agent must hold the key before the bucket can use it.
-        depends_on=[ctx.built["key_grants"]["storage"]],
+        depends_on=[key.grants["storage"]],
     )
     ctx.output("bucket", bucket.name, "MLPOC_BUCKET: Cloud Storage bucket for blobs")
     return bucket

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from infra.config import load_config
+from infra.gcp.config import app_engine_location
 from tests.cli.conftest import run_cli
 
 AWS = ("--cloud", "aws", "--name", "team-poc", "--budget", "30", "--alert-email", "t@ex.com")
@@ -32,7 +33,7 @@ def test_gcp_project_file_with_json_output(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     config = load_config(target)
     assert config.cloud == "gcp" and config.gcp.project_id == "team-poc-123456"
-    assert config.app_engine_location == "us-central"
+    assert app_engine_location(config) == "us-central"
     assert json.loads(done.stdout)["config"]["gcp"]["billing_account"] == "012345-6789AB-CDEF01"
 
 

@@ -1,7 +1,8 @@
 """Synthesize each cloud's stack once per session, in a fresh subprocess, and share the JSON.
 
-The subprocess is `python -m infra.main` exactly as `cdktf synth` runs it; it also reports
-which provider packages it imported, so the import-isolation test needs no extra synth.
+The subprocess does what `python -m infra.main` does for `cdktf synth`; it also reports which
+provider packages it imported and which Terraform blocks each component created, so the
+import-isolation and parity tests need no extra synth.
 """
 
 from __future__ import annotations
@@ -75,14 +76,23 @@ alert_email = "ops@example.com"
 
 TOMLS = {"aws": AWS_TOML, "gcp": GCP_TOML}
 
-# Run in the subprocess: `synth()` as the app runs it, then which top-level packages got
-# imported (the CLI path, `python -m infra.main`, is the same two calls).
+# Run in the subprocess: `synth()` as the app runs it (the CLI path, `python -m infra.main`,
+# is the same calls), then which top-level packages got imported and who built what.
 _PROBE = """
 import json, os, sys
+from pathlib import Path
 from infra.config import load_config
-from infra.main import synth
-path = synth(load_config(), os.environ["CDKTF_OUTDIR"])
-print(json.dumps({"path": str(path), "imported": sorted({m.split(".")[0] for m in sys.modules})}))
+from infra.main import build_app
+config = load_config()
+app, stack = build_app(config, os.environ["CDKTF_OUTDIR"])
+app.synth()
+path = Path(os.environ["CDKTF_OUTDIR"]) / "stacks" / config.cloud / "cdk.tf.json"
+print(json.dumps({
+    "path": str(path),
+    "imported": sorted({m.split(".")[0] for m in sys.modules}),
+    "owners": stack.owners,
+    "unowned": stack.unowned,
+}))
 """
 
 
@@ -93,6 +103,8 @@ class Synth:
     tf: dict[str, Any]
     path: Path
     imported: frozenset[str]
+    owners: dict[str, list[str]]  # Terraform addresses by the component that created them
+    unowned: list[str]
 
     def resources(self, kind: str) -> dict[str, dict[str, Any]]:
         return self.tf.get("resource", {}).get(kind, {})
@@ -105,6 +117,17 @@ class Synth:
 
     def resource_names(self) -> set[str]:
         return {name for group in self.tf["resource"].values() for name in group}
+
+    def addresses(self) -> set[str]:
+        """Every resource and data source block, as Terraform addresses it."""
+        found = {
+            f"{type_}.{name}" for type_, group in self.tf["resource"].items() for name in group
+        }
+        return found | {
+            f"data.{type_}.{name}"
+            for type_, group in self.tf.get("data", {}).items()
+            for name in group
+        }
 
 
 def synth_env(config_path: Path, outdir: Path, **extra: str) -> dict[str, str]:
@@ -135,7 +158,15 @@ def run_synth(cloud: str, workdir: Path, **extra_env: str) -> Synth:
     path = outdir / "stacks" / cloud / "cdk.tf.json"
     assert Path(report["path"]) == path, "the stack is named after its cloud"
     config = parse_config(tomllib.loads(TOMLS[cloud]))
-    return Synth(cloud, config, json.loads(path.read_text()), path, frozenset(report["imported"]))
+    return Synth(
+        cloud,
+        config,
+        json.loads(path.read_text()),
+        path,
+        frozenset(report["imported"]),
+        report["owners"],
+        report["unowned"],
+    )
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from infra.config import ConfigError, load_config, parse_config
+from infra.gcp.config import app_engine_location, firestore_database
 from infra.main import main
 from tests.infra.conftest import AWS_TOML, GCP_TOML, REPO
 
@@ -37,7 +38,8 @@ def test_derived_names_follow_the_project_name() -> None:
         "mlpoc-test-jobs-dlq",
     )
     assert config.table_prefix == "mlpoc-test-"
-    assert config.app_engine_location == "europe-west"
+    assert app_engine_location(config) == "europe-west"
+    assert firestore_database(config) == "mlpoc-test-docs"
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import pytest
 
 from adapters.naming import table_name
 from adapters.settings import Settings, env_name
-from infra.gcp.stack import APIS
+from infra.gcp.account import APIS
 from infra.logical import PROCESS_VARIABLE
 from runtime.config import RuntimeSettings
 from runtime.schema import COLLECTIONS
