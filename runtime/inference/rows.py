@@ -1,0 +1,146 @@
+"""Predict rows checked against a version's input schema, one row at a time, before any
+table is built or any model is touched.
+
+A row must name every feature of the schema and nothing else (`null` is a missing value,
+which the model imputes; so is NaN). A numeric feature takes a JSON number (not a string,
+not a boolean, finite and representable as a float64); a categorical feature takes a
+string, or a number or boolean, which is compared as its text (`true` is the category "True", as a
+CSV column of booleans was read at training). Each refusal is a `RowError` naming the row's
+index and the feature. The result holds only the schema's features, as float / str / None,
+so the caller never builds more columns than the model has.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+# How many offending names an error message lists.
+LISTED = 5
+
+
+class RowError(ValueError):
+    """A row does not fit the input schema."""
+
+    def __init__(self, index: int, message: str) -> None:
+        super().__init__(f"row {index}: {message}")
+        self.index = index
+
+
+@dataclass(frozen=True)
+class RowSchema:
+    numeric: frozenset[str]
+    categorical: frozenset[str]
+    names: tuple[str, ...]
+
+    @classmethod
+    def from_input_schema(cls, schema: Mapping[str, Any] | None) -> RowSchema | None:
+        """The schema of the tabular trainers (`features`: name and kind); None when the
+        version's schema has no such list (a plugin trainer with its own checks)."""
+        features = (schema or {}).get("features")
+        if not isinstance(features, list) or not features:
+            return None
+        numeric, categorical, names = set(), set(), []
+        for feature in features:
+            if not isinstance(feature, Mapping) or not isinstance(feature.get("name"), str):
+                return None
+            kind = feature.get("kind")
+            if kind == "numeric":
+                numeric.add(feature["name"])
+            elif kind == "categorical":
+                categorical.add(feature["name"])
+            else:
+                return None
+            names.append(feature["name"])
+        if len(set(names)) != len(names):
+            return None
+        return cls(frozenset(numeric), frozenset(categorical), tuple(names))
+
+    def validate(self, rows: Sequence[Any]) -> list[dict[str, Any]]:
+        return [self.validate_row(i, row) for i, row in enumerate(rows)]
+
+    def validate_row(self, index: int, row: Any) -> dict[str, Any]:
+        if not isinstance(row, Mapping):
+            raise RowError(index, f"must be an object of features, got {_kind(row)}")
+        names = self.names
+        if len(row) > len(names):
+            # Checked first and cheaply: a row may not cost more than the model's width.
+            extra = [k for k in row if k not in self.numeric and k not in self.categorical]
+            raise RowError(
+                index,
+                f"has {len(row)} keys but the model takes {len(names)} features; "
+                f"unknown: {_listed(extra)}",
+            )
+        out: dict[str, Any] = {}
+        absent = []
+        for name in names:
+            if name not in row:
+                absent.append(name)
+                continue
+            value = row[name]
+            out[name] = (
+                _number(index, name, value)
+                if name in self.numeric
+                else _category(index, name, value)
+            )
+        if len(out) != len(row):
+            extra = [k for k in row if k not in out]
+            raise RowError(
+                index, f"unknown features {_listed(extra)}; the model takes {_listed(list(names))}"
+            )
+        if absent:
+            raise RowError(
+                index, f"missing features {_listed(absent)} (send null for a missing value)"
+            )
+        return out
+
+
+def _number(index: int, name: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise RowError(index, f"feature {name!r} must be a number, got {_kind(value)}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise RowError(index, f"feature {name!r} is too large for a float64") from None
+    if math.isnan(number):
+        return None  # NaN (which Python's JSON reads) is a missing value, as null is
+    if math.isinf(number):
+        raise RowError(index, f"feature {name!r} must be a finite number")
+    return number
+
+
+def _category(index: int, name: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, bool | int | float):
+        try:
+            return str(value)
+        except ValueError:  # an integer past Python's digit limit for str()
+            raise RowError(index, f"feature {name!r} is too long a number") from None
+    raise RowError(index, f"feature {name!r} must be a string, got {_kind(value)}")
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, list | tuple):
+        return "an array"
+    if isinstance(value, Mapping):
+        return "an object"
+    return type(value).__name__
+
+
+def _listed(names: list[str]) -> str:
+    shown = ", ".join(repr(n[:50]) for n in names[:LISTED])
+    more = f" and {len(names) - LISTED} more" if len(names) > LISTED else ""
+    return f"[{shown}{more}]"

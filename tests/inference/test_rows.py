@@ -1,0 +1,85 @@
+"""Predict rows are checked one by one against the input schema, with the row's index in
+every refusal; what passes holds exactly the schema's features."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from runtime.inference import RowError, RowSchema
+
+SCHEMA = {
+    "task": "classification",
+    "features": [
+        {"name": "age", "kind": "numeric"},
+        {"name": "income", "kind": "numeric"},
+        {"name": "city", "kind": "categorical", "categories": ["Oslo", "Rome"]},
+    ],
+}
+FULL = {"age": 30, "income": 1.5, "city": "Oslo"}
+
+
+def schema() -> RowSchema:
+    built = RowSchema.from_input_schema(SCHEMA)
+    assert built is not None
+    return built
+
+
+def test_a_full_row_is_normalised_to_floats_and_strings() -> None:
+    assert schema().validate([FULL]) == [{"age": 30.0, "income": 1.5, "city": "Oslo"}]
+
+
+def test_null_and_nan_are_missing_values() -> None:
+    row = {"age": None, "income": float("nan"), "city": None}
+    assert schema().validate([row]) == [{"age": None, "income": None, "city": None}]
+
+
+def test_categories_given_as_numbers_or_booleans_compare_as_text() -> None:
+    out = schema().validate([{**FULL, "city": True}, {**FULL, "city": 3}])
+    assert [r["city"] for r in out] == ["True", "3"]
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({**FULL, "age": "abc"}, "row 1: feature 'age' must be a number, got a string"),
+        ({**FULL, "age": "3"}, "row 1: feature 'age' must be a number, got a string"),
+        ({**FULL, "age": True}, "row 1: feature 'age' must be a number, got a boolean"),
+        ({**FULL, "age": int("9" * 400)}, "row 1: feature 'age' is too large for a float64"),
+        ({**FULL, "age": float("inf")}, "row 1: feature 'age' must be a finite number"),
+        ({**FULL, "city": ["Oslo"]}, "row 1: feature 'city' must be a string, got an array"),
+        ({**FULL, "city": {"a": 1}}, "row 1: feature 'city' must be a string, got an object"),
+        ({"age": 3}, "row 1: missing features ['income', 'city']"),
+        ({**FULL, "zip": 1}, "row 1: has 4 keys but the model takes 3 features; unknown: ['zip']"),
+        ({"age": 3, "income": 1, "zip": 1}, "row 1: unknown features ['zip']"),
+        ([1, 2, 3], "row 1: must be an object of features, got an array"),
+    ],
+    ids=["string", "numeric-string", "boolean", "400-digits", "infinity", "array-category",
+         "object-category", "missing", "extra-key", "unknown-key", "not-an-object"],
+)  # fmt: skip
+def test_each_row_is_checked_with_its_index(row: Any, message: str) -> None:
+    # Row 0 is complete: a later row's fault is still found (and named by its index).
+    with pytest.raises(RowError) as caught:
+        schema().validate([FULL, row])
+    assert str(caught.value).startswith(message)
+    assert caught.value.index == 1
+
+
+def test_a_very_wide_row_is_refused_without_listing_every_key() -> None:
+    row = {f"c{i}": 0 for i in range(10_000)}
+    with pytest.raises(RowError) as caught:
+        schema().validate([row])
+    text = str(caught.value)
+    assert "has 10000 keys" in text and "and 9995 more" in text
+    assert len(text) < 300
+
+
+@pytest.mark.parametrize(
+    "input_schema",
+    [None, {}, {"features": []}, {"features": [{"name": "a", "kind": "image"}]},
+     {"features": [{"name": "a", "kind": "numeric"}, {"name": "a", "kind": "numeric"}]}],
+    ids=["none", "empty", "no-features", "unknown-kind", "duplicate"],
+)  # fmt: skip
+def test_schemas_without_a_usable_feature_list_give_no_row_schema(input_schema: Any) -> None:
+    assert RowSchema.from_input_schema(input_schema) is None
