@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.limits import check_doc_id
 from adapters.ports import Adapters, BlobStore
-from runtime import artifacts
+from runtime import artifacts, scoring
 from runtime.jobs import now
 from runtime.registry import ModelVersion, Registry, check_name
 from runtime.schema import PREDICTIONS
@@ -104,11 +104,11 @@ def batch_predict(
     latest) and store the predictions; returns a summary for the job's result."""
     registry = Registry(adapters)
     version = registry.resolve(model, ref)
-    trainer, fitted = registry.load(version, trainer)
+    scorer = scoring.load(registry, version, trainer)
     frame, digest = read_dataset(adapters.blobs, dataset)
     ids = record_ids(frame, dataset)
     written = 0
-    for docs in _prediction_chunks(trainer, fitted, version, dataset, frame, ids, chunk_rows):
+    for docs in _prediction_chunks(scorer, version, dataset, frame, ids, chunk_rows):
         written += adapters.documents.put_many(PREDICTIONS.name, docs)
     return {
         "model": model,
@@ -116,12 +116,12 @@ def batch_predict(
         "dataset": dataset.to_json(),
         "dataset_sha256": digest,
         "predictions": written,
+        "serving": scorer.path,
     }
 
 
 def _prediction_chunks(
-    trainer: Trainer,
-    fitted: Any,
+    scorer: scoring.Scorer,
     version: ModelVersion,
     dataset: DatasetRef,
     frame: pd.DataFrame,
@@ -130,7 +130,7 @@ def _prediction_chunks(
 ) -> Iterator[list[tuple[str, dict[str, Any]]]]:
     for start in range(0, len(frame), chunk_rows):
         rows = frame.iloc[start : start + chunk_rows]
-        predictions = trainer.predict(fitted, rows)
+        predictions = scorer.predict_frame(rows)
         stamp = now()
         docs = []
         for offset, value in enumerate(predictions.values):

@@ -39,6 +39,10 @@ class ModelVersion:
         return artifacts.ArtifactRef(key=art["key"], sha256=art["sha256"], size=art["size"])
 
     @property
+    def serving(self) -> dict[str, Any]:
+        return dict(self.data.get("serving") or {})
+
+    @property
     def metrics(self) -> dict[str, float]:
         return dict(self.data.get("metrics") or {})
 
@@ -80,6 +84,7 @@ class Registry:
         dataset: Mapping[str, Any],
         job_id: str | None,
         input_schema: Mapping[str, Any] | None = None,
+        serving: Mapping[str, Any] | None = None,
     ) -> ModelVersion:
         """Record a new version; its number is the next free one, taken create-only."""
         check_name("model", model)
@@ -92,6 +97,8 @@ class Registry:
             "dataset": dict(dataset),
             "artifact": {"key": artifact.key, "sha256": artifact.sha256, "size": artifact.size},
             "input_schema": dict(input_schema or {}),
+            # Which path answers (compiled or sklearn), why, and the compiled artifact.
+            "serving": dict(serving or {"path": "sklearn", "reason": "not compiled"}),
             "created_at": now(),
         }
         if job_id is not None:

@@ -36,7 +36,7 @@ from adapters.errors import ConfigurationError, Conflict, NotFound
 from adapters.factory import build_adapters
 from adapters.limits import MAX_LEASE_SECONDS
 from adapters.ports import Adapters, Message
-from runtime import artifacts, jobs
+from runtime import artifacts, jobs, scoring
 from runtime.batch_predict import DatasetRef, batch_predict, read_dataset
 from runtime.config import RuntimeSettings, load_runtime_settings
 from runtime.health import serve_health
@@ -325,6 +325,11 @@ class Worker:
                 f"auto-promotion metric {metric!r} is not among the trainer's {sorted(fit.metrics)}"
             )
         ref = artifacts.store(self.adapters.blobs, self.trainer.dumps(fit.model))
+        input_schema = self.trainer.input_schema(fit.model)
+        features = frame.drop(columns=[dataset.target])
+        compiled, serving = scoring.compile_version(self.trainer, fit, features, input_schema)
+        if compiled is not None:
+            serving = scoring.store_compiled(self.adapters.blobs, compiled, serving)
         self.check_owned(run)
         version = self.registry.register(
             model,
@@ -335,7 +340,8 @@ class Worker:
             artifact_format=self.trainer.artifact_format,
             dataset={**dataset.to_json(), "sha256": digest},
             job_id=run.job.id,
-            input_schema=self.trainer.input_schema(fit.model),
+            input_schema=input_schema,
+            serving=serving,
         )
         promoted = None
         if self.settings.auto_promote_metric:
@@ -360,6 +366,7 @@ class Worker:
             "version": version.version,
             "metrics": version.metrics,
             "artifact_sha256": version.artifact.sha256,
+            "serving": version.serving.get("path", scoring.SKLEARN),
             "fit_seconds": fit_seconds,
             "promoted": promoted,
         }

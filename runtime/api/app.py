@@ -10,6 +10,7 @@ from runtime.api import errors, ui
 from runtime.api.auth import KeyVerifier
 from runtime.api.metrics import ApiMetrics
 from runtime.api.middleware import RequestContext
+from runtime.api.preload import Preload
 from runtime.api.routes import (
     datasets,
     health,
@@ -39,18 +40,21 @@ def create_app(settings: ApiSettings | None = None, adapters: Adapters | None = 
     api_metrics = ApiMetrics(adapters)
     registry = Registry(adapters)
     app = FastAPI(title="mlpoc", version="0.1.0", description=DESCRIPTION)
+    server = ModelServer(
+        registry,
+        check_seconds=settings.serving_check_seconds,
+        on_swap=lambda model, outcome: api_metrics.model_swaps.labels(model, outcome).inc(),
+    )
     app.state.mlpoc = AppState(
         settings=settings,
         adapters=adapters,
         registry=registry,
-        server=ModelServer(
-            registry,
-            check_seconds=settings.serving_check_seconds,
-            on_swap=lambda model, outcome: api_metrics.model_swaps.labels(model, outcome).inc(),
-        ),
+        server=server,
         metrics=api_metrics,
         keys=KeyVerifier(adapters.documents, settings.api_key_cache_seconds),
+        preload=Preload(server, adapters.documents, seconds=settings.preload_seconds),
     )
+    app.state.mlpoc.preload.start()
     app.state.keys = app.state.mlpoc.keys
     errors.install(app)
     for module in (health, metrics, datasets, records, predictions, jobs, models, predict):

@@ -16,12 +16,10 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from adapters.errors import NotFound
-from runtime.registry import ModelVersion, Registry
-from runtime.trainers.base import Trainer
+from runtime import scoring
+from runtime.registry import Registry
 
 log = logging.getLogger("mlpoc.api.serving")
 # Entries pinned to a version number; an alias entry is one per alias.
@@ -32,11 +30,8 @@ class ModelUnavailable(Exception):
     """No model can be served for this reference (its load failed and none was loaded)."""
 
 
-@dataclass(frozen=True)
-class Served:
-    version: ModelVersion
-    trainer: Trainer
-    model: Any
+# What answers for one version: the compiled model or scikit-learn (see runtime/scoring.py).
+Served = scoring.Scorer
 
 
 class _Entry:
@@ -134,7 +129,7 @@ class ModelServer:
             entry.checked_at = time.monotonic()
             return served
         try:
-            trainer, fitted = self.registry.load(version)
+            loaded = scoring.load(self.registry, version)
         except Exception as exc:
             entry.checked_at = time.monotonic()
             self.on_swap(model, "rejected")
@@ -150,7 +145,6 @@ class ModelServer:
                 served.version.version,
             )
             return served
-        loaded = Served(version=version, trainer=trainer, model=fitted)
         entry.served = loaded  # the swap: one reference assignment
         entry.failure = None
         entry.checked_at = time.monotonic()

@@ -35,6 +35,12 @@ class ApiSettings(RuntimeSettings):
         description="How long a verified API key is trusted before it is read again "
         "(a revocation takes at most this long to bite).",
     )
+    preload_seconds: float = Field(
+        60,
+        ge=0,
+        description="At start, how long /readyz waits for the models the production aliases "
+        "point at to load (0: no preload).",
+    )
     api_host: str = Field("0.0.0.0", description="Address `python -m runtime.api` binds.")
 
 

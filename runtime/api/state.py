@@ -9,6 +9,7 @@ from fastapi import Request
 from adapters.ports import Adapters
 from runtime.api.auth import KeyVerifier
 from runtime.api.metrics import ApiMetrics
+from runtime.api.preload import Preload
 from runtime.api.serving import ModelServer
 from runtime.api.settings import ApiSettings
 from runtime.registry import Registry
@@ -22,6 +23,7 @@ class AppState:
     server: ModelServer
     metrics: ApiMetrics
     keys: KeyVerifier
+    preload: Preload
 
 
 def state(request: Request) -> AppState:

@@ -12,7 +12,7 @@ import numpy as np
 from runtime.inference.linear import LinearScorer
 from runtime.inference.links import probabilities
 from runtime.inference.plan import InputPlan
-from runtime.inference.trees import TreeScorer
+from runtime.inference.trees import TABLE_ROWS, TreeScorer
 from runtime.trainers.base import Predictions
 
 if TYPE_CHECKING:
@@ -61,6 +61,12 @@ class CompiledModel:
     @property
     def kind(self) -> str:
         return "trees" if isinstance(self.scorer, TreeScorer) else "linear"
+
+    def warm(self) -> None:
+        """Run both entry points once on zeros, so that the first request pays for no
+        import or first-call setup (the API does this before it says it is ready)."""
+        self.predict_matrix(np.zeros((1, self.plan.width)))
+        self.predict_matrix(np.zeros((TABLE_ROWS, self.plan.width)))
 
     def predict_one(self, row: Mapping[str, Any]) -> Predictions:
         """One validated row (see `rows.RowSchema`), through a preallocated array."""

@@ -24,11 +24,13 @@ JSONValue = Any
 
 @dataclass(frozen=True)
 class FitResult:
-    """A fitted model, its validation metrics, and the parameters actually used."""
+    """A fitted model, its validation metrics, the parameters actually used, and the
+    held-out feature rows the metrics came from (the compiled path is checked on them)."""
 
     model: Any
     metrics: dict[str, float]
     params: dict[str, JSONValue] = field(default_factory=dict)
+    holdout: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)

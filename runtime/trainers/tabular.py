@@ -80,6 +80,7 @@ class TabularTrainer(Trainer):
             model=pipeline,
             metrics=_metrics(task, y_val, predicted),
             params={**p, "task": task, "n_train": len(x_train), "n_validation": len(x_val)},
+            holdout=frame.loc[x_val.index, features],
         )
 
     def predict(self, model: Any, rows: pd.DataFrame) -> Predictions:

@@ -71,9 +71,13 @@ def test_a_model_failing_its_checksum_never_replaces_the_serving_one(api: Api) -
         return int(response.json()["version"])
 
     assert call() == 1
-    bad = registry.get_version("iris", 2).artifact
-    original = api.adapters.blobs.get(bad.key)
-    api.adapters.blobs.put(bad.key, original[:-1] + bytes([original[-1] ^ 0xFF]))
+    # Both of version 2's artifacts (scikit-learn's and the compiled one) flipped by a bit:
+    # nothing of it can be served.
+    version = registry.get_version("iris", 2)
+    keys = [version.artifact.key, version.serving["compiled"]["key"]]
+    originals = {key: api.adapters.blobs.get(key) for key in keys}
+    for key, original in originals.items():
+        api.adapters.blobs.put(key, original[:-1] + bytes([original[-1] ^ 0xFF]))
     registry.move_alias("iris", "production", 2, expected=1)
     time.sleep(api.settings.serving_check_seconds * 2)
     assert [call() for _ in range(5)] == [1] * 5
@@ -83,10 +87,12 @@ def test_a_model_failing_its_checksum_never_replaces_the_serving_one(api: Api) -
     # Pinned to the tampered version, with nothing to fall back on: 503, not a wrong model.
     pinned = api.client.post("/models/iris/predict?version=2", json={"row": row()}, headers=predict)
     assert pinned.status_code == 503
-    assert "fails its checksum" in pinned.json()["error"]["message"]
+    message = pinned.json()["error"]["message"]
+    assert "compiled artifact refused" in message and "fails its checksum" in message
 
     # Repaired (the same bytes back), the alias's version is picked up at the next check.
-    api.adapters.blobs.put(bad.key, original)
+    for key, original in originals.items():
+        api.adapters.blobs.put(key, original)
     wait_for(lambda: call() == 2, timeout=10, interval=0.1, what="the repaired version")
 
 

@@ -12,7 +12,7 @@ def test_health_needs_no_key_and_readiness_checks_the_adapters(api: Api) -> None
     assert ready.status_code == 200
     assert ready.json() == {
         "status": "ready",
-        "checks": {"blobs": "ok", "documents": "ok", "queue": "ok"},
+        "checks": {"blobs": "ok", "documents": "ok", "queue": "ok", "models": "ok"},
     }
 
 

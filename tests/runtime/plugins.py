@@ -28,3 +28,21 @@ class FailingTrainer(TabularTrainer):
 
     def fit(self, frame: pd.DataFrame, target: str, params: Mapping[str, Any]) -> FitResult:
         raise RuntimeError("boom: this trainer always fails")
+
+
+class NaiveBayesTrainer(TabularTrainer):
+    """The default trainer with Gaussian naive Bayes in place of its model: a model the
+    compiled path does not cover, so its versions are served by scikit-learn."""
+
+    def fit(self, frame: pd.DataFrame, target: str, params: Mapping[str, Any]) -> FitResult:
+        from sklearn.naive_bayes import GaussianNB
+
+        fit = super().fit(frame, target, {**params, "estimator": "linear"})
+        pipeline = fit.model
+        pipeline.steps[-1] = ("model", GaussianNB())
+        features = frame.drop(columns=[target])
+        from runtime.trainers.tabular import _columns_of, _prepare
+
+        numeric, categorical = _columns_of(pipeline)
+        pipeline.fit(_prepare(features, numeric, categorical), frame[target].astype(str))
+        return FitResult(pipeline, fit.metrics, fit.params, fit.holdout)

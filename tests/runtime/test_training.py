@@ -111,7 +111,11 @@ def test_tampered_artifact_is_refused(env: Env) -> None:
     with pytest.raises(artifacts.ArtifactRejected, match="fails its checksum"):
         registry.load(version)
 
-    # Through the queue, the refusal is the job's readable error.
+    # Through the queue (with the compiled artifact tampered too: nothing left to fall back
+    # on), the refusal is the job's readable error.
+    compiled = version.serving["compiled"]["key"]
+    data = env.adapters.blobs.get(compiled)
+    env.adapters.blobs.put(compiled, data[:-1] + bytes([data[-1] ^ 0xFF]))
     job = jobs.enqueue(
         env.adapters, "batch_predict", {"model": "iris", "version": 1, "dataset": IRIS.to_json()}
     )

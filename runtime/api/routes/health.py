@@ -1,5 +1,6 @@
 """Liveness (`/healthz`: the process answers; what the platforms' health checks call) and
-readiness (`/readyz`: each adapter answers a cheap read). Neither needs an API key."""
+readiness (`/readyz`: each adapter answers a cheap read, and the models the production
+aliases point at are loaded, see `preload.py`). Neither needs an API key."""
 
 from __future__ import annotations
 
@@ -44,6 +45,12 @@ def readyz(app: AppState = Depends(state)) -> Readiness | JSONResponse:
         except Exception as exc:
             checks[name] = f"failed: {exc}"
             failures.append(f"{name}: {exc}")
+    loading = app.preload.ready()
+    if loading is not None:
+        checks["models"] = loading
+        failures.append(f"models: {loading}")
+    elif not failures:
+        checks["models"] = "ok"
     if failures:
         return error_response(503, "not ready: " + "; ".join(failures))
     return Readiness(status="ready", checks=checks)

@@ -14,6 +14,7 @@ from runtime.api.errors import ApiError, responses
 from runtime.api.schemas import NAME_PATTERN, BatchPredictIn, BatchPredictOut, PredictIn, PredictOut
 from runtime.api.serving import Served
 from runtime.api.state import AppState, state
+from runtime.inference import RowError
 
 router = APIRouter(prefix="/models/{model}", tags=["predict"])
 DEFAULT_ALIAS = "production"
@@ -34,12 +35,11 @@ def _served(app: AppState, model: str, alias: str | None, version: int | None) -
 
 
 def _predict(app: AppState, served: Served, rows: list[dict[str, Any]]) -> Any:
-    import pandas as pd
-
-    frame = pd.DataFrame.from_records(rows)
     try:
-        predictions = served.trainer.predict(served.model, frame)
-    except (ValueError, TypeError) as exc:
+        predictions = served.predict_rows(rows)
+    except RowError as exc:
+        raise ApiError(422, f"rows do not fit the model's input: {exc}") from None
+    except (ValueError, TypeError, OverflowError) as exc:
         raise ApiError(422, f"rows do not fit the model's input: {exc}") from None
     version = served.version
     app.metrics.predictions.labels(version.model, str(version.version)).inc(len(rows))
