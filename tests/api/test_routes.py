@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from runtime import jobs
 from tests.api.conftest import Api, row, train_through_api
+from tests.runtime.conftest import wait_for
 
 
 def test_health_needs_no_key_and_readiness_checks_the_adapters(api: Api) -> None:
@@ -119,9 +122,15 @@ def test_train_promote_predict_rollback_and_lookup(api: Api) -> None:
     assert [(a["alias"], a["version"]) for a in listed] == [("production", 2), ("staging", 1)]
     assert api.client.get("/models/other/aliases", headers=read).json()["items"] == []
 
-    single = api.client.post("/models/iris/predict", json={"row": row(0)}, headers=predict)
-    assert single.status_code == 200, single.text
-    assert single.json()["version"] == 2 and single.json()["value"] == 0
+    def single() -> dict[str, Any]:
+        answer = api.client.post("/models/iris/predict", json={"row": row(0)}, headers=predict)
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        return body
+
+    # The move warms version 2 in the background; calls meanwhile are answered by version 1.
+    wait_for(lambda: single()["version"] == 2, timeout=30, interval=0.05, what="version 2")
+    assert single()["value"] == 0
     assert set(single.json()["probabilities"]) == {"0", "1", "2"}
     rows = [row(i) for i in (0, 60, 120)]
     batch = api.client.post(
