@@ -130,8 +130,9 @@ def test_train_promote_predict_rollback_and_lookup(api: Api) -> None:
 
     # The move warms version 2 in the background; calls meanwhile are answered by version 1.
     wait_for(lambda: single()["version"] == 2, timeout=30, interval=0.05, what="version 2")
-    assert single()["value"] == 0
-    assert set(single.json()["probabilities"]) == {"0", "1", "2"}
+    answered = single()
+    assert answered["value"] == 0
+    assert set(answered["probabilities"]) == {"0", "1", "2"}
     rows = [row(i) for i in (0, 60, 120)]
     batch = api.client.post(
         "/models/iris/predict/batch?version=1", json={"rows": rows}, headers=predict
