@@ -5,8 +5,9 @@ scopes and the SHA-256 of the secret, never the secret itself: the secret is 32 
 bytes, so a plain digest cannot be reversed by guessing, and comparing digests in constant
 time is all verification needs. The full key is shown once, at creation.
 
-Scopes: `read` (GET routes and metrics), `predict` (predict routes), `admin` (everything,
-including uploads, labels, jobs and alias moves).
+Scopes: `read` (GET routes and metrics), `predict` (predict routes), `label` (set labels on
+records: what an annotator needs, and no more), `admin` (everything, including uploads,
+jobs and alias moves).
 
 Operators manage keys with `mlpoc keys create|list|revoke` (runtime/cli/keys.py).
 """
@@ -26,11 +27,12 @@ from adapters.ports import DocumentStore
 from runtime.jobs import now
 from runtime.schema import API_KEYS
 
-SCOPES: tuple[str, ...] = ("read", "predict", "admin")
+SCOPES: tuple[str, ...] = ("read", "predict", "label", "admin")
 PREFIX = "mlpoc_"
 _KEY_ID_HEX = 12
-_TOKEN = re.compile(rf"^{PREFIX}([0-9a-f]{{{_KEY_ID_HEX}}})_([A-Za-z0-9_-]{{20,100}})$")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.@-]{0,99}$")
+# Always fullmatch: `$` alone would also accept a trailing newline.
+_TOKEN = re.compile(rf"{PREFIX}([0-9a-f]{{{_KEY_ID_HEX}}})_([A-Za-z0-9_-]{{20,100}})")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.@-]{0,99}")
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ def _digest(secret: str) -> str:
 def create(documents: DocumentStore, name: str, scopes: Iterable[str]) -> tuple[ApiKey, str]:
     """A new key; returns it and the full token (shown once, stored nowhere)."""
     scopes = tuple(dict.fromkeys(scopes))
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise ValueError(f"key name must match {_NAME.pattern}: {name!r}")
     if not scopes or any(s not in SCOPES for s in scopes):
         raise ValueError(f"scopes must be a non-empty subset of {SCOPES}, got {list(scopes)}")
@@ -103,9 +105,14 @@ def list_keys(documents: DocumentStore) -> list[ApiKey]:
             return sorted(keys, key=lambda k: k.created_at)
 
 
+def well_formed(token: str) -> bool:
+    """Whether `token` has the shape of a key (says nothing of whether it is one)."""
+    return _TOKEN.fullmatch(token) is not None
+
+
 def verify(documents: DocumentStore, token: str) -> ApiKey | None:
     """The key this token proves, or None (malformed, unknown, wrong secret, revoked)."""
-    match = _TOKEN.match(token)
+    match = _TOKEN.fullmatch(token)
     if not match:
         return None
     key_id, secret = match.groups()

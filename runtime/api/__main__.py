@@ -1,5 +1,6 @@
 """`python -m runtime.api`: serve the API with uvicorn on $PORT (default 8080), bound to
-MLPOC_API_HOST (default 0.0.0.0), settings from `MLPOC_*` variables, JSON logs on stdout."""
+MLPOC_API_HOST (default 0.0.0.0), settings from `MLPOC_*` variables (connection limits and
+timeouts included: runtime.api.server), JSON logs on stdout."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from adapters.errors import ConfigurationError
 def main() -> int:
     import uvicorn
 
-    from runtime.api import logs
+    from runtime.api import logs, server
     from runtime.api.app import create_app
     from runtime.api.settings import load_api_settings
 
@@ -30,7 +31,10 @@ def main() -> int:
     # handler it found: a no-op one lets the process exit 0 like the worker does.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda signum, frame: None)
-    uvicorn.run(app, host=settings.api_host, port=port, log_config=None, log_level=level.lower())
+    config = server.config(
+        app, settings, host=settings.api_host, port=port, log_config=None, log_level=level.lower()
+    )
+    uvicorn.Server(config).run()
     return 0
 
 

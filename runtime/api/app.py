@@ -6,8 +6,9 @@ from fastapi import FastAPI
 
 from adapters.factory import build_adapters
 from adapters.ports import Adapters
-from runtime.api import errors, ui
-from runtime.api.auth import KeyVerifier
+from runtime.api import docs, errors, ui
+from runtime.api.auth import Authenticate, KeyVerifier
+from runtime.api.body_limit import Allowance, BodyLimit
 from runtime.api.metrics import ApiMetrics
 from runtime.api.middleware import RequestContext
 from runtime.api.preload import Preload
@@ -30,7 +31,7 @@ from runtime.schema import COLLECTIONS
 DESCRIPTION = """Upload and label data, train through the job queue, move model aliases,
 and serve predictions (online, or pre-computed). Every route but `/healthz` and `/readyz`
 needs an API key (`X-API-Key` or `Authorization: Bearer`) with the route's scope: `read`,
-`predict` or `admin`. Errors are `{"error": {"code", "message", "request_id"}}`."""
+`predict`, `label` or `admin`. Errors are `{"error": {"code", "message", "request_id"}}`."""
 
 
 def create_app(settings: ApiSettings | None = None, adapters: Adapters | None = None) -> FastAPI:
@@ -39,7 +40,14 @@ def create_app(settings: ApiSettings | None = None, adapters: Adapters | None = 
     adapters = adapters or build_adapters(COLLECTIONS, settings)
     api_metrics = ApiMetrics(adapters)
     registry = Registry(adapters)
-    app = FastAPI(title="mlpoc", version="0.1.0", description=DESCRIPTION)
+    app = FastAPI(
+        title="mlpoc",
+        version="0.1.0",
+        description=DESCRIPTION,
+        docs_url=None,  # runtime.api.docs serves it without a CDN
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+    )
     server = ModelServer(
         registry,
         check_seconds=settings.serving_check_seconds,
@@ -55,12 +63,28 @@ def create_app(settings: ApiSettings | None = None, adapters: Adapters | None = 
         preload=Preload(server, adapters.documents, seconds=settings.preload_seconds),
     )
     app.state.mlpoc.preload.start()
-    app.state.keys = app.state.mlpoc.keys
     errors.install(app)
     for module in (health, metrics, datasets, records, predictions, jobs, models, predict):
         app.include_router(module.router)
+    assert app.openapi_url is not None
+    docs.install(app)
     ui.install(app)
+    # Outermost last: request id and access log, then the key check, then body limits, so
+    # a request without a valid key is refused before any limit or body is looked at.
     app.add_middleware(
-        RequestContext, metrics=api_metrics, max_body_bytes=settings.max_request_bytes
+        BodyLimit,
+        default_bytes=settings.max_request_bytes,
+        routes={
+            ("POST", "/datasets"): Allowance(
+                settings.max_upload_bytes + datasets.ENVELOPE_BYTES, multipart=True
+            )
+        },
     )
+    app.add_middleware(
+        Authenticate,
+        verifier=app.state.mlpoc.keys,
+        public_paths=(*health.PUBLIC_PATHS, *docs.PUBLIC_PATHS, app.openapi_url, *ui.PUBLIC_PATHS),
+        public_prefixes=(*docs.PUBLIC_PREFIXES, *ui.PUBLIC_PREFIXES),
+    )
+    app.add_middleware(RequestContext, metrics=api_metrics)
     return app

@@ -1,8 +1,9 @@
 """The outermost layer, as plain ASGI (no per-request task or body copy): it gives each
 request an id (the client's X-Request-ID if sane, else a new one) for every log line and the
-response header, refuses bodies over the size limit with a 413 (multipart uploads have their
-own, larger limit in their route), times the request by route template, writes one access
-log line, and turns an unexpected exception into the JSON error shape instead of a bare 500."""
+response header, times the request by route template, writes one access log line (with the
+client's address and the id of the API key that made the request), and turns an unexpected
+exception into the JSON error shape instead of a bare 500. Authentication
+(`runtime.api.auth.Authenticate`) and body limits (`runtime.api.body_limit`) sit inside it."""
 
 from __future__ import annotations
 
@@ -21,69 +22,36 @@ access = logging.getLogger("mlpoc.api.access")
 log = logging.getLogger("mlpoc.api")
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 class RequestContext:
-    def __init__(self, app: ASGIApp, metrics: ApiMetrics, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, metrics: ApiMetrics) -> None:
         self.app = app
         self.metrics = metrics
-        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id, length, multipart = None, None, False
+        request_id = None
         for name, value in scope["headers"]:
             if name == b"x-request-id":
                 request_id = value.decode("latin-1")
-            elif name == b"content-length":
-                length = value
-            elif name == b"content-type":
-                multipart = value.lower().startswith(b"multipart/")
+                break
         request_id = request_id_from(request_id)
         token = set_request_id(request_id)
         started = time.perf_counter()
         status = 500
         response_started = False
-        limit = None if multipart else self.max_body_bytes
-        too_large = False
-        received = 0
 
         async def send_with_id(message: Message) -> None:
             nonlocal status, response_started
-            if too_large and not response_started:
-                return  # the app's answer to a truncated body is replaced by the 413
             if message["type"] == "http.response.start":
                 status = message["status"]
                 response_started = True
                 MutableHeaders(scope=message).append("X-Request-ID", request_id)
             await send(message)
 
-        async def counted_receive() -> Message:
-            nonlocal received, too_large
-            message = await receive()
-            if limit is not None and message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    too_large = True
-                    raise BodyTooLarge
-            return message
-
         try:
-            if (
-                limit is not None
-                and length is not None
-                and length.isdigit()
-                and int(length) > limit
-            ):
-                too_large = True
-            else:
-                await self.app(scope, counted_receive, send_with_id)
-        except BodyTooLarge:
-            pass
+            await self.app(scope, receive, send_with_id)
         except Exception:
             log.exception("unhandled error")
             if response_started:
@@ -91,16 +59,12 @@ class RequestContext:
             response = error_response(500, "internal error; quote the request id", "internal")
             await response(scope, receive, send_with_id)
         finally:
-            if too_large and not response_started:
-                too_large = False
-                response = error_response(
-                    413, f"the request body is larger than the limit of {limit} bytes"
-                )
-                await response(scope, receive, send_with_id)
             elapsed = time.perf_counter() - started
             route: Any = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             self.metrics.requests.labels(scope["method"], template, str(status)).observe(elapsed)
+            key = scope.get("state", {}).get("api_key")
+            client = scope.get("client")
             access.info(
                 "%s %s %d",
                 scope["method"],
@@ -113,6 +77,8 @@ class RequestContext:
                         "route": template,
                         "status": status,
                         "duration_ms": round(elapsed * 1000, 3),
+                        "client": client[0] if client else None,
+                        "key_id": key.id if key is not None else None,
                     }
                 },
             )

@@ -1,6 +1,7 @@
 """The API's settings, on top of the runtime's: upload and batch limits, how often the
 serving cache looks at an alias, when annotations trigger a retrain, how long a verified API
-key is trusted. Every field is the environment variable `MLPOC_<FIELD>`."""
+key is trusted, and the HTTP server's connection limits and timeouts. Every field is the
+environment variable `MLPOC_<FIELD>`."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ class ApiSettings(RuntimeSettings):
         100 * 1024 * 1024, gt=0, description="Largest accepted CSV upload; beyond it, 413."
     )
     max_request_bytes: int = Field(
-        32 * 1024 * 1024,
+        4 * 1024 * 1024,
         gt=0,
         description="Largest accepted request body other than an upload; beyond it, 413.",
     )
@@ -32,8 +33,8 @@ class ApiSettings(RuntimeSettings):
     api_key_cache_seconds: float = Field(
         30,
         ge=0,
-        description="How long a verified API key is trusted before it is read again "
-        "(a revocation takes at most this long to bite).",
+        description="How long each API instance trusts a key it verified before reading it "
+        "again: a revoked key keeps working on an instance for at most this long.",
     )
     preload_seconds: float = Field(
         60,
@@ -42,6 +43,21 @@ class ApiSettings(RuntimeSettings):
         "point at to load (0: no preload).",
     )
     api_host: str = Field("0.0.0.0", description="Address `python -m runtime.api` binds.")
+    api_max_concurrency: int = Field(
+        200,
+        gt=0,
+        description="Open connections plus requests in progress beyond which the API answers "
+        "503 at once.",
+    )
+    api_keep_alive_seconds: int = Field(
+        5, gt=0, description="How long an idle keep-alive connection is kept open."
+    )
+    api_header_timeout_seconds: float = Field(
+        10,
+        gt=0,
+        description="How long a connection may take to send a request's headers before it is "
+        "closed.",
+    )
 
 
 def load_api_settings(**overrides: object) -> ApiSettings:

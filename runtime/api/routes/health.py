@@ -17,6 +17,7 @@ from runtime.schema import DATASETS
 
 router = APIRouter(tags=["health"])
 PROBE = "readyz-probe"
+PUBLIC_PATHS = ("/healthz", "/readyz")
 
 
 @router.get("/healthz", response_model=Health)

@@ -13,6 +13,9 @@ from starlette.types import Scope
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 MOUNT_PATH = "/ui"
+# The UI's files need no API key (they hold no data).
+PUBLIC_PATHS = (MOUNT_PATH,)
+PUBLIC_PREFIXES = (MOUNT_PATH + "/",)
 # Only the page's own files and same-origin API calls: a label or a CSV cell that somehow
 # reached the DOM as markup still could not load or run anything.
 SECURITY_HEADERS = {

@@ -1,0 +1,92 @@
+"""Request body limits, as plain ASGI, whatever the content type.
+
+Every request body is capped at `default_bytes`, except on the routes given their own
+(the CSV upload). A multipart body is accepted only on those routes: anywhere else it is a
+415 before a byte is read. A declared Content-Length over the cap is a 413 before a byte is
+read; a body that streams past the cap is cut off there and answered 413.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from runtime.api.errors import error_response
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """What one route may receive."""
+
+    max_bytes: int
+    multipart: bool = False
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    def __init__(
+        self,
+        app: ASGIApp,
+        default_bytes: int,
+        routes: Mapping[tuple[str, str], Allowance] | None = None,
+    ) -> None:
+        self.app = app
+        self.default = Allowance(default_bytes)
+        self.routes = dict(routes or {})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        allowance = self.routes.get((scope["method"], scope["path"]), self.default)
+        limit = allowance.max_bytes
+        length, content_type = None, b""
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                length = value
+            elif name == b"content-type":
+                content_type = value.lower()
+        if content_type.startswith(b"multipart/") and not allowance.multipart:
+            await error_response(
+                415, "multipart bodies are accepted only by the upload route (POST /datasets)"
+            )(scope, receive, send)
+            return
+        too_large = error_response(
+            413, f"the request body is larger than the limit of {limit} bytes"
+        )
+        if length is not None and length.isdigit() and int(length) > limit:
+            await too_large(scope, receive, send)
+            return
+
+        received = 0
+        cut_off = False
+        response_started = False
+
+        async def counted_receive() -> Message:
+            nonlocal received, cut_off
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    cut_off = True
+                    raise _TooLarge
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal response_started
+            if cut_off and not response_started:
+                return  # the app's answer to a truncated body is replaced by the 413
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        with contextlib.suppress(_TooLarge):
+            await self.app(scope, counted_receive, guarded_send)
+        if cut_off and not response_started:
+            await too_large(scope, receive, send)
