@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,11 +24,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import httpx
-
-from tests.api.live import free_port
+from adapters import build_adapters
+from runtime import api_keys
+from runtime.api.settings import ApiSettings
+from runtime.schema import COLLECTIONS
+from tests.api.live import api_process
 from tests.api.raw_http import send
-from tests.runtime.conftest import stop_process
 
 REPO = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024
@@ -67,53 +66,31 @@ def main() -> int:
     parser.add_argument("--json-mib", type=int, default=32)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data_dir:
-        port = free_port()
-        env = {
-            **os.environ,
-            "MLPOC_BACKEND": "local",
-            "MLPOC_DATA_DIR": data_dir,
-            "MLPOC_API_HOST": "127.0.0.1",
-            "MLPOC_LOG_LEVEL": "WARNING",
-            "PORT": str(port),
-        }
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "runtime.api"],
-            env=env,
-            cwd=REPO,
-            stdout=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    httpx.get(f"http://127.0.0.1:{port}/healthz")
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        raise SystemExit("the API did not start") from None
-                    time.sleep(0.2)
+        settings = ApiSettings(backend="local", data_dir=Path(data_dir))
+        documents = build_adapters(COLLECTIONS, settings).documents
+        _, token = api_keys.create(documents, "probe", ["predict"])
+        env = {**settings.to_env(), "MLPOC_LOG_LEVEL": "WARNING"}
+        with api_process(env) as (url, proc):
+            port = int(url.rsplit(":", 1)[1])
             boundary = "probe"
+            multipart = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
             multipart_head = (
                 f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
                 'filename="x.csv"\r\nContent-Type: text/csv\r\n\r\n'
             ).encode()
+            json_type = {"Content-Type": "application/json"}
+            key = {"X-API-Key": token}
+            big, rows = args.multipart_mb * 1000 * 1000, json_rows(args.json_mib * MIB)
             cases = [
-                (
-                    f"{args.multipart_mb} MB multipart, no key",
-                    "/models/x/predict",
-                    {"Content-Type": f"multipart/form-data; boundary={boundary}"},
-                    args.multipart_mb * 1000 * 1000,
-                    multipart_head,
-                ),
-                (
-                    f"{args.json_mib} MiB JSON batch, no key",
-                    "/models/x/predict/batch",
-                    {"Content-Type": "application/json"},
-                    args.json_mib * MIB,
-                    json_rows(args.json_mib * MIB),
-                ),
-            ]
+                (f"{args.multipart_mb} MB multipart, no key", "/models/x/predict", multipart,
+                 big, multipart_head),
+                (f"{args.json_mib} MiB JSON batch, no key", "/models/x/predict/batch", json_type,
+                 len(rows), rows),
+                (f"{args.multipart_mb} MB multipart, predict key", "/models/x/predict",
+                 {**multipart, **key}, big, multipart_head),
+                (f"{args.json_mib} MiB JSON batch, predict key", "/models/x/predict/batch",
+                 {**json_type, **key}, len(rows), rows),
+            ]  # fmt: skip
             print("| request | status | body sent when answered | seconds | RSS before | "
                   "RSS after | peak RSS during |")  # fmt: skip
             print("| --- | --- | --- | --- | --- | --- | --- |")
@@ -133,8 +110,6 @@ def main() -> int:
                 )
                 error = json.loads(answer.body)["error"]
                 print(f"<!-- {error['code']}: {error['message']} -->", file=sys.stderr)
-        finally:
-            stop_process(proc)
     return 0
 
 

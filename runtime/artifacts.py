@@ -22,7 +22,8 @@ ARTIFACT_PREFIX = "artifacts/sha256/"
 TRUSTED_TYPES: tuple[str, ...] = (
     # SimpleImputer keeps the dtype it was fitted on.
     "numpy.dtype",
-    # The fitted trees of HistGradientBoosting{Classifier,Regressor}.
+    # The fitted trees of HistGradientBoosting{Classifier,Regressor}: trusted only because
+    # `skops_loads` checks every one of them (runtime.tree_check) before returning a model.
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
 )
 
@@ -85,15 +86,23 @@ def skops_dumps(model: Any) -> bytes:
 
 
 def skops_loads(data: bytes) -> Any:
-    """Load a skops artifact, trusting skops' defaults plus `TRUSTED_TYPES` only."""
+    """Load a skops artifact, trusting skops' defaults plus `TRUSTED_TYPES` only, then check
+    every tree in it (runtime.tree_check)."""
     import skops.io
     from skops.io.exceptions import UntrustedTypesFoundException
+
+    from runtime.tree_check import UnsafeTree, check_trees
 
     # loads() audits the types itself and refuses any outside skops' defaults and ours; a
     # separate get_untrusted_types() pass would audit the whole artifact a second time.
     try:
-        return skops.io.loads(data, trusted=list(TRUSTED_TYPES))
+        model = skops.io.loads(data, trusted=list(TRUSTED_TYPES))
     except UntrustedTypesFoundException as exc:
         raise ArtifactRejected(
             f"artifact contains types that are not on the allow-list: {exc}"
         ) from None
+    try:
+        check_trees(model)
+    except UnsafeTree as exc:
+        raise ArtifactRejected(f"artifact refused: {exc}") from None
+    return model

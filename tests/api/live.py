@@ -1,15 +1,21 @@
-"""The API served by uvicorn over loopback in a thread, configured as deployed (limits and
-timeouts from its settings: runtime.api.server), for tests that need a real socket."""
+"""The API over a real loopback socket: served by uvicorn in a thread, configured as deployed
+(limits and timeouts from its settings: runtime.api.server), or as the image runs it
+(`python -m runtime.api` in its own process, for tests that need its exit status or RSS)."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 
@@ -17,6 +23,7 @@ from runtime.api import server
 from runtime.api.settings import ApiSettings
 
 START_SECONDS = 30
+REPO = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -46,3 +53,36 @@ def serving(app: FastAPI, settings: ApiSettings, **options: Any) -> Iterator[tup
     finally:
         uv.should_exit = True
         thread.join(timeout=15)
+
+
+@contextmanager
+def api_process(
+    env: dict[str, str], *, log: IO[bytes] | int = subprocess.DEVNULL
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`python -m runtime.api` on a free loopback port with `env` (on top of this process's
+    environment): its URL once /healthz answers, and the process. Stopped at the end."""
+    from tests.runtime.conftest import stop_process
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runtime.api"],
+        env={**os.environ, **env, "MLPOC_API_HOST": "127.0.0.1", "PORT": str(port)},
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while True:
+            try:
+                httpx.get(url + "/healthz", timeout=5)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, f"the API exited with {proc.returncode}"
+                assert time.monotonic() < deadline, f"the API did not start in {START_SECONDS} s"
+                time.sleep(0.2)
+        yield url, proc
+    finally:
+        stop_process(proc)

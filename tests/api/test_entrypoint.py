@@ -1,63 +1,50 @@
-"""`python -m runtime.api` as the image runs it: uvicorn on $PORT, JSON logs on stdout, a
-clean exit on SIGTERM."""
+"""`python -m runtime.api` as the image runs it: uvicorn on $PORT, JSON logs on stdout (an
+access line per request, with the client's address and the API key's id), a clean exit on
+SIGTERM."""
 
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 
-from tests.api.live import free_port
-from tests.runtime.conftest import stop_process
-
-REPO = Path(__file__).resolve().parents[2]
+from adapters import build_adapters
+from runtime import api_keys
+from runtime.api.settings import ApiSettings
+from runtime.schema import COLLECTIONS
+from tests.api.live import api_process
 
 
 def test_the_module_serves_health_and_logs_json(tmp_path: Path) -> None:
-    port = free_port()
-    env = {
-        **os.environ,
-        "MLPOC_BACKEND": "local",
-        "MLPOC_DATA_DIR": str(tmp_path),
-        "MLPOC_API_HOST": "127.0.0.1",
-        "PORT": str(port),
-    }
-    log = (tmp_path / "api.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "runtime.api"],
-        env=env,
-        cwd=REPO,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    settings = ApiSettings(backend="local", data_dir=tmp_path / "data")
+    key, token = api_keys.create(
+        build_adapters(COLLECTIONS, settings).documents, "reader", ["read"]
     )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                response = httpx.get(
-                    f"http://127.0.0.1:{port}/healthz", headers={"X-Request-ID": "probe-1"}
-                )
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, (tmp_path / "api.log").read_text()
-                assert time.monotonic() < deadline, "the API did not start within 30 s"
-                time.sleep(0.2)
+    with (
+        (tmp_path / "api.log").open("wb") as log,
+        api_process(settings.to_env(), log=log) as (
+            url,
+            proc,
+        ),
+    ):
+        response = httpx.get(url + "/healthz", headers={"X-Request-ID": "probe-1"})
         assert response.json() == {"status": "ok"}
         assert response.headers["X-Request-ID"] == "probe-1"
-        assert httpx.get(f"http://127.0.0.1:{port}/readyz").json()["status"] == "ready"
+        assert httpx.get(url + "/readyz").json()["status"] == "ready"
+        listed = httpx.get(
+            url + "/datasets", headers={"X-API-Key": token, "X-Request-ID": "probe-2"}
+        )
+        assert listed.status_code == 200
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
-    finally:
-        stop_process(proc)
-        log.close()
     lines = [json.loads(line) for line in (tmp_path / "api.log").read_text().splitlines()]
-    access = [line for line in lines if line["logger"] == "mlpoc.api.access"]
-    assert access[0]["request_id"] == "probe-1" and access[0]["route"] == "/healthz"
+    access = {line["request_id"]: line for line in lines if line["logger"] == "mlpoc.api.access"}
+    assert access["probe-1"]["route"] == "/healthz"
+    assert access["probe-1"]["key_id"] is None
+    assert access["probe-2"]["route"] == "/datasets" and access["probe-2"]["status"] == 200
+    assert access["probe-2"]["key_id"] == key.id
+    assert access["probe-2"]["client"] == "127.0.0.1"
+    assert token not in (tmp_path / "api.log").read_text()
     assert all("request_id" in line and "level" in line for line in lines)
