@@ -9,13 +9,14 @@ DocumentStore's batch put, chunk by chunk, and every id is checked before the fi
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from adapters.limits import check_doc_id
 from adapters.ports import Adapters, BlobStore
 from runtime import artifacts, scoring
+from runtime.config import DEFAULT_TRAINER
 from runtime.jobs import now
 from runtime.registry import ModelVersion, Registry, check_name
 from runtime.schema import PREDICTIONS
@@ -99,10 +100,12 @@ def batch_predict(
     ref: int | str | None = None,
     chunk_rows: int = CHUNK_ROWS,
     trainer: Trainer | None = None,
+    trainers: Collection[str] = frozenset({DEFAULT_TRAINER}),
 ) -> dict[str, Any]:
     """Score every row of `dataset` with `model` at `ref` (version number, alias, or the
-    latest) and store the predictions; returns a summary for the job's result."""
-    registry = Registry(adapters)
+    latest) and store the predictions; returns a summary for the job's result. `trainers`:
+    the trainer plugins the version may name (settings' `allowed_trainers`)."""
+    registry = Registry(adapters, trainers)
     version = registry.resolve(model, ref)
     scorer = scoring.load(registry, version, trainer)
     frame, digest = read_dataset(adapters.blobs, dataset)

@@ -24,6 +24,12 @@ class RuntimeSettings(Settings):
         DEFAULT_TRAINER,
         description="Trainer plugin as `module:Class` (a subclass of runtime.trainers.Trainer).",
     )
+    trainer_plugins: str = Field(
+        "",
+        description="Other trainer plugins (`module:Class`, comma-separated) whose model "
+        "versions may be loaded; a version naming any other trainer is refused before any "
+        "import.",
+    )
     batch_predict_after_train: bool = Field(
         False,
         description="After each successful training, enqueue a batch_predict of the dataset.",
@@ -80,6 +86,13 @@ class RuntimeSettings(Settings):
     worker_id: str | None = Field(
         None, description="Name recorded on the jobs this worker runs (default: host:pid)."
     )
+
+    @property
+    def allowed_trainers(self) -> frozenset[str]:
+        """The trainers a model version may name: the default, MLPOC_TRAINER and the
+        plugins listed in MLPOC_TRAINER_PLUGINS."""
+        plugins = (name.strip() for name in self.trainer_plugins.split(","))
+        return frozenset((DEFAULT_TRAINER, self.trainer, *(name for name in plugins if name)))
 
     @model_validator(mode="after")
     def _heartbeat_well_before_expiry(self) -> RuntimeSettings:

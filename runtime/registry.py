@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from adapters.errors import Conflict, NotFound
 from adapters.ports import Adapters, Document
 from runtime import artifacts
+from runtime.config import DEFAULT_TRAINER
 from runtime.jobs import now
 from runtime.schema import ALIAS_HISTORY, ALIASES, MODEL_VERSIONS
 from runtime.trainers.base import Trainer, load_trainer
@@ -66,9 +67,14 @@ def version_id(model: str, version: int) -> str:
 
 
 class Registry:
-    def __init__(self, adapters: Adapters) -> None:
+    def __init__(
+        self, adapters: Adapters, trainers: Collection[str] = frozenset({DEFAULT_TRAINER})
+    ) -> None:
+        """`trainers`: the trainer plugins a version may name to be loaded (settings'
+        `allowed_trainers`)."""
         self.adapters = adapters
         self.documents = adapters.documents
+        self.trainers = trainers
 
     # ----------------------------------------------------------------- versions
 
@@ -159,7 +165,7 @@ class Registry:
     def load(self, version: ModelVersion, trainer: Trainer | None = None) -> tuple[Trainer, Any]:
         """The version's trainer and fitted model, after checking the artifact's SHA-256
         against the registered one (`artifacts.ArtifactRejected` if it differs)."""
-        trainer = trainer or load_trainer(str(version.data["trainer"]))
+        trainer = trainer or load_trainer(str(version.data["trainer"]), self.trainers)
         art = version.artifact
         data = artifacts.fetch(self.adapters.blobs, art.key, art.sha256)
         return trainer, trainer.loads(data)

@@ -107,7 +107,7 @@ def load(registry: Registry, version: ModelVersion, trainer: Trainer | None = No
     if serving.get("path") == COMPILED:
         try:
             compiled = _load_compiled(registry, serving.get("compiled"))
-            trainer = trainer or load_trainer(str(version.data["trainer"]))
+            trainer = trainer or load_trainer(str(version.data["trainer"]), registry.trainers)
             return Scorer(version, trainer, None, compiled=compiled, rows=rows)
         except (artifacts.ArtifactRejected, inference.InvalidArtifact, NotFound, ValueError) as exc:
             fallback = f"compiled artifact refused ({exc}); serving with scikit-learn"

@@ -82,8 +82,8 @@ class Worker:
     ) -> None:
         self.adapters = adapters
         self.settings = settings
-        self.trainer = trainer or load_trainer(settings.trainer)
-        self.registry = Registry(adapters)
+        self.trainer = trainer or load_trainer(settings.trainer, settings.allowed_trainers)
+        self.registry = Registry(adapters, settings.allowed_trainers)
         self.worker_id = settings.worker_id or f"{socket.gethostname()}:{os.getpid()}"
         self.stopping = threading.Event()
         self.handlers: dict[str, Handler] = {
@@ -392,7 +392,11 @@ class Worker:
             raise ValueError("batch_predict job needs a 'model' name")
         ref = params.get("version", params.get("alias"))
         return batch_predict(
-            self.adapters, model, DatasetRef.from_params(params.get("dataset")), ref=ref
+            self.adapters,
+            model,
+            DatasetRef.from_params(params.get("dataset")),
+            ref=ref,
+            trainers=self.settings.allowed_trainers,
         )
 
     # ----------------------------------------------------------------- dead letters

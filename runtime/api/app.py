@@ -39,7 +39,7 @@ def create_app(settings: ApiSettings | None = None, adapters: Adapters | None = 
     settings = settings or load_api_settings()
     adapters = adapters or build_adapters(COLLECTIONS, settings)
     api_metrics = ApiMetrics(adapters)
-    registry = Registry(adapters)
+    registry = Registry(adapters, settings.allowed_trainers)
     app = FastAPI(
         title="mlpoc",
         version="0.1.0",

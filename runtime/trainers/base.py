@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import abc
 import importlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -73,8 +73,15 @@ def trainer_spec(trainer: Trainer) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
-def load_trainer(spec: str) -> Trainer:
-    """Instantiate the trainer named `module:Class`; a clear ValueError if it is not one."""
+def load_trainer(spec: str, allowed: Collection[str]) -> Trainer:
+    """Instantiate the trainer named `module:Class`; a clear ValueError if it is not one.
+    Only names in `allowed` are imported at all: a model version document names its
+    trainer, and importing whatever module a document names would run its code."""
+    if spec not in allowed:
+        raise ValueError(
+            f"trainer {spec!r} is not allowed here: only MLPOC_TRAINER and the plugins in "
+            "MLPOC_TRAINER_PLUGINS are loaded"
+        )
     module_name, sep, class_name = spec.partition(":")
     if not sep or not module_name or not class_name:
         raise ValueError(f"trainer must be given as 'module:Class', got {spec!r}")

@@ -12,7 +12,6 @@ from adapters import ConfigurationError
 from runtime import artifacts
 from runtime.config import RuntimeSettings, load_runtime_settings
 from runtime.jobs import InvalidTransition, Job, transition
-from runtime.trainers import load_trainer, trainer_spec
 from runtime.trainers.tabular import TabularTrainer, _columns_of, _prepare
 from tests.runtime.conftest import iris_csv
 
@@ -92,19 +91,6 @@ def test_untrusted_types_are_refused() -> None:
     data = artifacts.skops_dumps(FunctionTransformer(func=eval))
     with pytest.raises(artifacts.ArtifactRejected, match="not on the allow-list"):
         artifacts.skops_loads(data)
-
-
-def test_load_trainer() -> None:
-    trainer = load_trainer("runtime.trainers.tabular:TabularTrainer")
-    assert trainer_spec(trainer) == "runtime.trainers.tabular:TabularTrainer"
-    assert trainer_spec(load_trainer("tests.runtime.plugins:SlowTrainer")).endswith("SlowTrainer")
-    for spec, message in [
-        ("runtime.trainers.tabular", "module:Class"),
-        ("no.such.module:X", "cannot be imported"),
-        ("runtime.jobs:Job", "not a subclass"),
-    ]:
-        with pytest.raises(ValueError, match=message):
-            load_trainer(spec)
 
 
 def test_runtime_settings() -> None:
