@@ -40,7 +40,8 @@ TRANSITIONS: Mapping[str, frozenset[str]] = {
     FAILED: frozenset(),
 }
 MAX_ERROR_CHARS = 4000
-_JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+# Always fullmatch: `$` alone would also accept a trailing newline.
+_JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
 
 class InvalidTransition(ValueError):
@@ -109,7 +110,7 @@ def enqueue(
     if job_type not in JOB_TYPES:
         raise ValueError(f"unknown job type {job_type!r}; known: {JOB_TYPES}")
     job_id = job_id or uuid.uuid4().hex
-    if not _JOB_ID.match(job_id):
+    if not _JOB_ID.fullmatch(job_id):
         raise ValueError(f"job id must match {_JOB_ID.pattern}: {job_id!r}")
     stamp = now()
     data: dict[str, Any] = {

@@ -23,7 +23,8 @@ from runtime.jobs import now
 from runtime.schema import ALIAS_HISTORY, ALIASES, MODEL_VERSIONS
 from runtime.trainers.base import Trainer, load_trainer
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+# Always fullmatch: `$` alone would also accept a trailing newline ("prod\n" beside "prod").
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 VERSION_DIGITS = 8
 MAX_ALLOCATION_ATTEMPTS = 1000
 
@@ -58,7 +59,7 @@ class Alias:
 
 
 def check_name(kind: str, name: str) -> None:
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise ValueError(f"{kind} name must match {_NAME.pattern}: {name!r}")
 
 

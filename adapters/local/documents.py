@@ -23,8 +23,8 @@ from adapters.local.sqlite import DEFAULT_BUSY_TIMEOUT_SECONDS, Database
 from adapters.pagination import check_limit, decode_cursor, encode_token
 from adapters.ports import Collection, Document, DocumentStore, JSONDict, Page
 
-_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
-_FIELD = re.compile(r'^[^"\'\x00-\x1f]{1,200}$')
+_NAME = re.compile(r"[A-Za-z0-9_.-]{1,200}")  # fullmatch: `$` would allow a final newline
+_FIELD = re.compile(r'[^"\'\x00-\x1f]{1,200}')
 
 
 class LocalDocumentStore(DocumentStore):
@@ -175,13 +175,13 @@ class LocalDocumentStore(DocumentStore):
 def _by_name(collections: Iterable[Collection]) -> dict[str, Collection]:
     by_name: dict[str, Collection] = {}
     for collection in collections:
-        if not _NAME.match(collection.name):
+        if not _NAME.fullmatch(collection.name):
             raise ValueError(f"collection name must match {_NAME.pattern}: {collection.name!r}")
         if by_name.setdefault(collection.name, collection) != collection:
             raise ValueError(f"collection {collection.name!r} is declared twice, differently")
         for index in collection.indexes:
             for name in (index.field, index.order_by):
-                if not _FIELD.match(name):
+                if not _FIELD.fullmatch(name):
                     raise ValueError(f"index field name not usable: {name!r}")
     return by_name
 

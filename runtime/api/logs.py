@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 _request_id: ContextVar[str] = ContextVar("mlpoc_request_id", default="-")
 # A client's X-Request-ID is echoed only if it is short and plain: it ends up in log lines.
-_CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def current_request_id() -> str:
@@ -22,7 +22,7 @@ def current_request_id() -> str:
 
 def request_id_from(header: str | None) -> str:
     """The client's id if acceptable, else a fresh one."""
-    if header and _CLIENT_ID.match(header):
+    if header and _CLIENT_ID.fullmatch(header):
         return header
     return uuid.uuid4().hex
 
