@@ -1,5 +1,11 @@
 """What every command shares: the app class that turns user errors into one line and exit
-code 2, the global `--debug` switch, the consoles, and `--json` output.
+code 2, the global `--debug` switch, the consoles, `--json` output, and the one way data
+reaches the terminal.
+
+Data (dataset and column names, labels, record ids, API messages) is shown as plain text:
+never read as Rich markup (a column named `[/oops]` or `[link=...]`), with control
+characters removed (no terminal escape from a CSV cell sets the window title or moves the
+cursor). Table cells go through `table()`; data inside a printed line through `plain()`.
 
 A user error (bad configuration, unreachable service, port in use, unknown backend) is not a
 bug: it gets one line saying what to do, never a traceback, unless `--debug` is given.
@@ -9,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -17,13 +24,29 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 USER_ERROR = 2  # what the caller must fix: configuration, service, port, input
 INTERRUPTED = 130  # the shell's code for "stopped by Ctrl-C"
 
-console = Console()
-err_console = Console(stderr=True)
+# No emoji codes (":warning:" in data stays text) and no highlighting of data.
+console = Console(emoji=False, highlight=False)
+err_console = Console(stderr=True, emoji=False, highlight=False)
+# C0 and C1 controls, DEL, and the bidirectional overrides that reorder what is shown.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(value: Any) -> str:
+    """`value` as text with control characters removed (tabs and line breaks: spaces)."""
+    text = str(value).replace("\t", " ").replace("\r\n", " ").replace("\n", " ")
+    return _CONTROLS.sub("", text.replace("\r", " "))
+
+
+def plain(value: Any) -> str:
+    """`value` cleaned and escaped, to put data inside a line printed with Rich markup."""
+    return escape(clean(value))
 
 
 @dataclass
@@ -57,7 +80,7 @@ def fail(message: str, code: int = USER_ERROR) -> NoReturn:
 
 def one_line(text: str) -> str:
     """A message as one line: its lines joined with "; ", whitespace collapsed."""
-    lines = (" ".join(line.split()) for line in str(text).splitlines())
+    lines = (" ".join(clean(line).split()) for line in str(text).splitlines())
     return "; ".join(line for line in lines if line)
 
 
@@ -96,11 +119,12 @@ def table(
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],
 ) -> Table:
-    out = Table(title=title, title_justify="left")
+    """Every CLI table: title, headers and cells are plain text (see the module doc)."""
+    out = Table(title=Text(clean(title)) if title is not None else None, title_justify="left")
     for column in columns:
-        out.add_column(column)
+        out.add_column(Text(clean(column)))
     for row in rows:
-        out.add_row(*("" if v is None else str(v) for v in row))
+        out.add_row(*(Text("" if v is None else clean(v)) for v in row))
     return out
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from runtime.cli.base import console, emit_json, fail, new_app, table
+from runtime.cli.base import console, emit_json, fail, new_app, plain, table
 from runtime.cli.client import DEFAULT_URL, Api, JsonOption, KeyOption, UrlOption
 
 app = new_app("Upload, list and describe datasets; read their stored predictions.")
@@ -15,8 +15,9 @@ app = new_app("Upload, list and describe datasets; read their stored predictions
 
 def _show(dataset: dict[str, Any]) -> None:
     console.print(
-        f"[bold]{dataset['name']}[/bold]: {dataset['rows']} rows, {dataset['labelled']} "
-        f"labelled, target {dataset['target']!r}, model {dataset['model']!r}, {dataset['status']}"
+        f"[bold]{plain(dataset['name'])}[/bold]: {plain(dataset['rows'])} rows, "
+        f"{plain(dataset['labelled'])} labelled, target {plain(repr(dataset['target']))}, "
+        f"model {plain(repr(dataset['model']))}, {plain(dataset['status'])}"
     )
     console.print(
         table(
@@ -27,7 +28,7 @@ def _show(dataset: dict[str, Any]) -> None:
     )
     if dataset.get("label_counts"):
         counts = ", ".join(f"{k}: {v}" for k, v in sorted(dataset["label_counts"].items()))
-        console.print(f"labels: {counts}")
+        console.print(f"labels: {plain(counts)}")
 
 
 @app.command()

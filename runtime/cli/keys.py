@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from runtime.cli.base import console, emit_json, fail, new_app, table
+from runtime.cli.base import console, emit_json, fail, new_app, plain, table
 from runtime.cli.client import JsonOption
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def create(
     if as_json:
         emit_json({**key.public(), "token": token})
         return
-    console.print(f"key {key.id} ({key.name}, scopes {', '.join(key.scopes)}):")
+    console.print(plain(f"key {key.id} ({key.name}, scopes {', '.join(key.scopes)}):"))
     console.print(token, markup=False, highlight=False, soft_wrap=True)
     console.print("[dim]Shown only now: store it. Use it as MLPOC_API_KEY or X-API-Key.[/dim]")
 
@@ -59,7 +59,7 @@ def revoke(
         key = api_keys.revoke(_documents(), key_id)
     except NotFound:
         fail(f"no API key with id {key_id!r}: see `mlpoc keys list`", 1)
-    console.print(f"revoked {key.id} ({key.name}) at {key.revoked_at}")
+    console.print(plain(f"revoked {key.id} ({key.name}) at {key.revoked_at}"))
 
 
 @app.command("list")

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from runtime.cli.base import console, emit_json, fail, table
+from runtime.cli.base import console, emit_json, fail, plain, table
 from runtime.cli.client import DEFAULT_URL, Api, JsonOption, KeyOption, UrlOption
 
 
@@ -61,9 +61,9 @@ def label(
     if as_json:
         emit_json({"records": records, "retrain_job": job})
         return
-    console.print(f"labelled {len(records)} record(s) of {dataset}")
+    console.print(f"labelled {len(records)} record(s) of {plain(dataset)}")
     if job:
-        console.print(f"retrain enqueued: job {job['id']}")
+        console.print(f"retrain enqueued: job {plain(job['id'])}")
 
 
 def _read_labels(path: Path, convert: Any) -> list[dict[str, Any]]:

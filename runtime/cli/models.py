@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from runtime.cli.base import console, emit_json, format_metrics, new_app, table
+from runtime.cli.base import console, emit_json, format_metrics, new_app, plain, table
 from runtime.cli.client import DEFAULT_URL, Api, JsonOption, KeyOption, UrlOption
 
 app = new_app("Model versions and aliases (promote, rollback).")
@@ -66,7 +66,9 @@ def _moved(moved: dict[str, Any], as_json: bool) -> None:
         emit_json(moved)
     else:
         before = f"v{moved['previous']}" if moved["previous"] else "nothing"
-        console.print(f"{moved['model']}:{moved['alias']} -> v{moved['version']} (was {before})")
+        console.print(
+            plain(f"{moved['model']}:{moved['alias']} -> v{moved['version']} (was {before})")
+        )
 
 
 @app.command()

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -21,15 +20,10 @@ from fastapi import FastAPI
 
 from runtime.api import server
 from runtime.api.settings import ApiSettings
+from tests.servers.process import free_port
 
 START_SECONDS = 30
 REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
