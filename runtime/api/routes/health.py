@@ -1,10 +1,14 @@
 """Liveness (`/healthz`: the process answers; what the platforms' health checks call) and
 readiness (`/readyz`: each adapter answers a cheap read, and the models the production
-aliases point at are loaded, see `preload.py`). Neither needs an API key."""
+aliases point at are loaded, see `preload.py`). Neither needs an API key, so neither says
+more than "ok" or "failed" per adapter: a backend's error text (bucket names, account ids,
+role ARNs) goes to the log, not to whoever asks."""
 
 from __future__ import annotations
 
 import contextlib
+
+import logging
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
@@ -15,6 +19,7 @@ from runtime.api.schemas import Health, Readiness
 from runtime.api.state import AppState, state
 from runtime.schema import DATASETS
 
+log = logging.getLogger("mlpoc.api.health")
 router = APIRouter(tags=["health"])
 PROBE = "readyz-probe"
 PUBLIC_PATHS = ("/healthz", "/readyz")
@@ -36,7 +41,8 @@ def readyz(app: AppState = Depends(state)) -> Readiness | JSONResponse:
             adapters.documents.get(DATASETS.name, PROBE)
 
     for name, check in (
-        ("blobs", lambda: adapters.blobs.exists(PROBE)),
+        # A listing, not exists(): a missing bucket answers "no such key" to a HEAD.
+        ("blobs", lambda: adapters.blobs.list(PROBE, page_size=1)),
         ("documents", documents),
         ("queue", adapters.queue.ping),
     ):
@@ -44,14 +50,16 @@ def readyz(app: AppState = Depends(state)) -> Readiness | JSONResponse:
             check()
             checks[name] = "ok"
         except Exception as exc:
-            checks[name] = f"failed: {exc}"
-            failures.append(f"{name}: {exc}")
+            log.warning("readiness: %s failed: %s: %s", name, type(exc).__name__, exc)
+            checks[name] = "failed"
+            failures.append(name)
+    problems = [f"{', '.join(failures)} failed (see the API log)"] if failures else []
     loading = app.preload.ready()
     if loading is not None:
         checks["models"] = loading
-        failures.append(f"models: {loading}")
+        problems.append(loading)
     elif not failures:
         checks["models"] = "ok"
-    if failures:
-        return error_response(503, "not ready: " + "; ".join(failures))
+    if problems:
+        return error_response(503, "not ready: " + "; ".join(problems))
     return Readiness(status="ready", checks=checks)
