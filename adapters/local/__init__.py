@@ -2,6 +2,8 @@
 
 Layout of `settings.data_dir`: `blobs/` (BlobStore), `queue.sqlite3` (JobQueue),
 `documents.sqlite3` (DocumentStore). Several processes (an API and workers) may share it.
+It holds datasets, models and API key hashes, so it is private to its owner: the directory
+and every directory under it 0700, every file 0600, whatever the process umask.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from pathlib import Path
 
 from adapters.local.blobs import LocalBlobStore
 from adapters.local.documents import LocalDocumentStore
+from adapters.local.files import private_dir
 from adapters.local.queue import LocalJobQueue
 from adapters.ports import Adapters, Collection
 from adapters.settings import Settings
@@ -20,7 +23,7 @@ __all__ = ["LocalBlobStore", "LocalDocumentStore", "LocalJobQueue", "build"]
 
 def build(settings: Settings, collections: Iterable[Collection]) -> Adapters:
     data_dir = Path(settings.data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     return Adapters(
         backend="local",
         blobs=LocalBlobStore(data_dir / "blobs"),

@@ -19,6 +19,7 @@ from typing import IO
 
 from adapters.errors import Conflict, NotFound
 from adapters.limits import check_blob_key
+from adapters.local.files import PRIVATE_DIR, PRIVATE_FILE, private_dir
 from adapters.ports import BlobInfo, BlobStore, Page
 
 FILE_SUFFIX = ".blob"
@@ -33,7 +34,7 @@ MAX_PAGE_SIZE = 1000
 class LocalBlobStore(BlobStore):
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)
 
     # ------------------------------------------------------------------ paths
 
@@ -48,6 +49,17 @@ class LocalBlobStore(BlobStore):
         dirs = [segment + DIR_SUFFIX for segment in segments[:-1]]
         return self.root.joinpath(*dirs, segments[-1] + FILE_SUFFIX)
 
+    def _private_parents(self, directory: Path) -> None:
+        """The key's directories, each created 0700 (mkdir's mode; the umask only removes
+        bits, and 0700 has none it would remove for the owner)."""
+        missing = []
+        while directory != self.root and not directory.exists():
+            missing.append(directory)
+            directory = directory.parent
+        for path in reversed(missing):
+            with contextlib.suppress(FileExistsError):
+                path.mkdir(mode=PRIVATE_DIR)
+
     # ------------------------------------------------------------------ writes
 
     def put(
@@ -60,10 +72,12 @@ class LocalBlobStore(BlobStore):
     ) -> BlobInfo:
         # content_type is not kept locally: nothing reads it back through the port.
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self._private_parents(path.parent)
         temp = path.parent / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
         try:
-            with open(temp, "xb") as out:
+            # 0600 from the start (mkstemp's mode): the bytes are never readable by others.
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+            with os.fdopen(fd, "wb") as out:
                 size, digest = _copy(data, out)
                 out.flush()
                 os.fsync(out.fileno())

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.errors import BackendUnavailable
+from adapters.local.files import private_dir, private_file
 
 DEFAULT_BUSY_TIMEOUT_SECONDS = 30.0
 
@@ -60,7 +61,8 @@ class Database:
         # Connections inherited through fork() are kept (never closed, never used): closing
         # one in the child could disturb the parent's locks on the same file.
         self._inherited: list[sqlite3.Connection] = []
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
+        private_file(self.path)
         if schema:
             with self.transaction() as conn:
                 for statement in schema:
