@@ -439,8 +439,10 @@ def enqueue_training(
     params: Mapping[str, Any] | None = None,
     job_id: str | None = None,
     reset_counter: bool = True,
+    created_by: str | None = None,
 ) -> Job:
-    """Snapshot the dataset's labels and enqueue a `train` job on the snapshot."""
+    """Snapshot the dataset's labels and enqueue a `train` job on the snapshot (`created_by`:
+    the id of the API key that asked)."""
     dataset = get_dataset(adapters.documents, name)
     model = model or dataset["model"]
     check_name("model", model)
@@ -455,6 +457,7 @@ def enqueue_training(
             "params": dict(params or {}),
         },
         job_id=job_id,
+        created_by=created_by,
     )
     if reset_counter:
         _reset_label_counter(adapters.documents, name)

@@ -100,8 +100,10 @@ def enqueue(
     params: Mapping[str, Any],
     *,
     job_id: str | None = None,
+    created_by: str | None = None,
 ) -> Job:
-    """Create the job document (state `queued`), then send its message.
+    """Create the job document (state `queued`), then send its message. `created_by`: the
+    id of the API key that asked (None for jobs the runtime enqueues itself).
 
     A given `job_id` makes enqueueing idempotent: if that job exists it is returned as is
     and nothing is sent. If sending fails, the job is marked failed (no worker would ever
@@ -125,6 +127,7 @@ def enqueue(
         "updated_at": stamp,
         "started_at": None,
         "finished_at": None,
+        "created_by": created_by,
     }
     try:
         version = adapters.documents.create(JOBS.name, job_id, data)

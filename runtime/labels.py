@@ -55,10 +55,12 @@ def set_labels(
     labels: Sequence[tuple[str, Any]],
     *,
     by: str,
+    by_key: str | None = None,
     retrain_after: int = 0,
 ) -> Labelled:
-    """Label records of `dataset`; returns the updated records, and the retrain job if these
-    labels crossed the `retrain_after` threshold."""
+    """Label records of `dataset` as `by` (the API key's name; `by_key`: its id, kept in the
+    annotation log); returns the updated records, and the retrain job if these labels
+    crossed the `retrain_after` threshold."""
     documents = adapters.documents
     described = datasets.get_dataset(documents, dataset)
     if not described.get("target"):
@@ -105,6 +107,7 @@ def set_labels(
                     "label": label,
                     "previous": previous,
                     "by": by,
+                    "key_id": by_key,
                     "at": stamp,
                 },
             )
@@ -113,7 +116,11 @@ def set_labels(
     documents.put_many(ANNOTATIONS.name, log)
     documents.put_many(RECORDS.name, updated)
     due = _count(documents, dataset, changes, retrain_after)
-    job = datasets.enqueue_training(adapters, dataset, reset_counter=False) if due else None
+    job = (
+        datasets.enqueue_training(adapters, dataset, reset_counter=False, created_by=by_key)
+        if due
+        else None
+    )
     return Labelled(records=[data for _, data in updated], retrain_job=job)
 
 

@@ -195,10 +195,12 @@ class Registry:
         *,
         expected: int | None,
         reason: str = "",
+        by: str | None = None,
     ) -> Alias:
         """Point `alias` at `to_version` if it currently points at `expected` (None: the
         alias must not exist yet). `Conflict` if it does not, or if another move wins the
-        race; `NotFound` if `to_version` is not registered."""
+        race; `NotFound` if `to_version` is not registered. `by`: the id of the API key that
+        moved it, kept in the alias history (None: the runtime's auto-promotion)."""
         check_name("model", model)
         check_name("alias", alias)
         self.get_version(model, to_version)  # NotFound for a version that does not exist
@@ -233,6 +235,7 @@ class Registry:
                 "from_version": expected,
                 "to_version": to_version,
                 "reason": reason,
+                "key_id": by,
             },
         )
         return Alias(model, alias, to_version, expected, doc_version)

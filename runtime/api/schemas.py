@@ -96,6 +96,7 @@ class JobOut(BaseModel):
     updated_at: str
     started_at: str | None
     finished_at: str | None
+    created_by: str | None = None
 
 
 class JobPage(BaseModel):
@@ -113,6 +114,7 @@ class AnnotationOut(BaseModel):
     label: Label
     previous: Label | None
     by: str
+    key_id: str | None = None
     at: str
 
 
@@ -191,6 +193,7 @@ class AliasMove(BaseModel):
     to_version: int
     at: str
     reason: str
+    key_id: str | None = None
 
 
 class AliasHistory(BaseModel):

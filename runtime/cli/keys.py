@@ -28,7 +28,8 @@ def _documents() -> DocumentStore:
 def create(
     name: Annotated[str, typer.Option(help="Who or what uses the key (recorded on labels).")],
     scope: Annotated[
-        list[str], typer.Option(help="read, predict or admin (repeatable; admin holds all).")
+        list[str],
+        typer.Option(help="read, predict, label or admin (repeatable; admin holds all)."),
     ],
     as_json: JsonOption = False,
 ) -> None:

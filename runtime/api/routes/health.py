@@ -7,7 +7,6 @@ role ARNs) goes to the log, not to whoever asks."""
 from __future__ import annotations
 
 import contextlib
-
 import logging
 
 from fastapi import APIRouter, Depends

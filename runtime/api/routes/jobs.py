@@ -14,26 +14,36 @@ from runtime.api.errors import ApiError, responses
 from runtime.api.routes.records import job_out
 from runtime.api.schemas import BatchPredictJobIn, JobIn, JobOut, JobPage, TrainJobIn
 from runtime.api.state import AppState, state
+from runtime.api_keys import ApiKey
 from runtime.schema import JOBS
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
+ADMIN = require("admin")
 
 
 @router.post("", status_code=202, response_model=JobOut,
-             responses=responses(400, 401, 403, 404, 409, 422),
-             dependencies=[Depends(require("admin"))])  # fmt: skip
-def enqueue(body: JobIn = Body(...), app: AppState = Depends(state)) -> dict[str, Any]:
+             responses=responses(400, 401, 403, 404, 409, 422))  # fmt: skip
+def enqueue(
+    body: JobIn = Body(...),
+    app: AppState = Depends(state),
+    key: ApiKey = Depends(ADMIN),
+) -> dict[str, Any]:
     if isinstance(body, TrainJobIn):
         job = datasets.enqueue_training(
-            app.adapters, body.dataset, model=body.model, params=body.params, job_id=body.job_id
+            app.adapters,
+            body.dataset,
+            model=body.model,
+            params=body.params,
+            job_id=body.job_id,
+            created_by=key.id,
         )
     else:
-        job = _batch_predict(app, body)
+        job = _batch_predict(app, body, key)
     app.metrics.jobs_enqueued.labels(job.type).inc()
     return job_out(job)
 
 
-def _batch_predict(app: AppState, body: BatchPredictJobIn) -> jobs.Job:
+def _batch_predict(app: AppState, body: BatchPredictJobIn, key: ApiKey) -> jobs.Job:
     if body.version is not None and body.alias is not None:
         raise ApiError(400, "give a version or an alias, not both")
     dataset = datasets.get_dataset(app.adapters.documents, body.dataset)
@@ -48,7 +58,9 @@ def _batch_predict(app: AppState, body: BatchPredictJobIn) -> jobs.Job:
         params["version"] = body.version
     elif body.alias is not None:
         params["alias"] = body.alias
-    return jobs.enqueue(app.adapters, "batch_predict", params, job_id=body.job_id)
+    return jobs.enqueue(
+        app.adapters, "batch_predict", params, job_id=body.job_id, created_by=key.id
+    )
 
 
 @router.get("/{job_id}", response_model=JobOut, responses=responses(400, 401, 403, 404, 422),

@@ -20,10 +20,12 @@ from runtime.api.schemas import (
     VersionPage,
 )
 from runtime.api.state import AppState, state
+from runtime.api_keys import ApiKey
 from runtime.registry import Alias, ModelVersion, check_name
 from runtime.schema import MODEL_VERSIONS
 
 router = APIRouter(prefix="/models/{model}", tags=["models"])
+ADMIN = require("admin")
 READ = responses(400, 401, 403, 404, 422)
 WRITE = responses(400, 401, 403, 404, 409, 422)
 
@@ -91,10 +93,13 @@ def get_alias(model: str, alias: str, app: AppState = Depends(state)) -> dict[st
         raise NotFound(f"model {model!r} has no alias {alias!r}") from None
 
 
-@router.put("/aliases/{alias}", response_model=AliasOut, responses=WRITE,
-            dependencies=[Depends(require("admin"))])  # fmt: skip
+@router.put("/aliases/{alias}", response_model=AliasOut, responses=WRITE)
 def move_alias(
-    model: str, alias: str, body: MoveAliasIn, app: AppState = Depends(state)
+    model: str,
+    alias: str,
+    body: MoveAliasIn,
+    app: AppState = Depends(state),
+    key: ApiKey = Depends(ADMIN),
 ) -> dict[str, Any]:
     """Point the alias at `version` if it holds `expected_version` now (null: create it)."""
     check_name("model", model)
@@ -105,7 +110,12 @@ def move_alias(
         raise NotFound(f"model {model!r} has no version {body.version}") from None
     try:
         moved = app.registry.move_alias(
-            model, alias, body.version, expected=body.expected_version, reason=body.reason
+            model,
+            alias,
+            body.version,
+            expected=body.expected_version,
+            reason=body.reason,
+            by=key.id,
         )
     except NotFound:
         raise Conflict(
@@ -116,10 +126,13 @@ def move_alias(
     return alias_out(moved)
 
 
-@router.post("/aliases/{alias}/rollback", response_model=AliasOut, responses=WRITE,
-             dependencies=[Depends(require("admin"))])  # fmt: skip
+@router.post("/aliases/{alias}/rollback", response_model=AliasOut, responses=WRITE)
 def rollback(
-    model: str, alias: str, body: RollbackIn, app: AppState = Depends(state)
+    model: str,
+    alias: str,
+    body: RollbackIn,
+    app: AppState = Depends(state),
+    key: ApiKey = Depends(ADMIN),
 ) -> dict[str, Any]:
     """Move the alias back to the version it held before its last move."""
     check_name("model", model)
@@ -131,7 +144,12 @@ def rollback(
     if current.previous is None:
         raise ValueError(f"alias {model}:{alias} has no previous version to roll back to")
     moved = app.registry.move_alias(
-        model, alias, current.previous, expected=body.expected_version, reason=body.reason
+        model,
+        alias,
+        current.previous,
+        expected=body.expected_version,
+        reason=body.reason,
+        by=key.id,
     )
     app.server.warm(model, alias)
     return alias_out(moved)

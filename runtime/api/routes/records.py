@@ -27,6 +27,7 @@ from runtime.jobs import Job
 router = APIRouter(prefix="/datasets/{name}", tags=["records"])
 READ = responses(400, 401, 403, 404, 422)
 WRITE = responses(400, 401, 403, 404, 409, 422)
+LABELLERS = require("label")
 ADMIN = require("admin")
 
 
@@ -58,6 +59,7 @@ def _labelled(app: AppState, name: str, given: list[tuple[str, Any]], key: ApiKe
         name,
         given,
         by=key.name,
+        by_key=key.id,
         retrain_after=app.settings.retrain_after_labels,
     )
     if done.retrain_job is not None:
@@ -71,9 +73,10 @@ def set_label(
     record_id: str,
     body: LabelIn,
     app: AppState = Depends(state),
-    key: ApiKey = Depends(ADMIN),
+    key: ApiKey = Depends(LABELLERS),
 ) -> dict[str, Any]:
-    """Set one record's label; recorded with the API key's name and the time."""
+    """Set one record's label (`label` scope); recorded with the API key's name and id and
+    the time."""
     done = _labelled(app, name, [(record_id, body.label)], key)
     record: dict[str, Any] = done.records[0]
     return record
@@ -84,9 +87,10 @@ def set_labels(
     name: str,
     body: BulkLabelsIn,
     app: AppState = Depends(state),
-    key: ApiKey = Depends(ADMIN),
+    key: ApiKey = Depends(LABELLERS),
 ) -> dict[str, Any]:
-    """Label many records at once: all of them, or (on any unknown record) none."""
+    """Label many records at once (`label` scope): all of them, or (on any unknown record)
+    none."""
     done = _labelled(app, name, [(item.record_id, item.label) for item in body.labels], key)
     return {
         "records": done.records,
@@ -109,12 +113,21 @@ def list_annotations(
     return {"items": items, "next_token": token}
 
 
-@router.post("/retrain", status_code=202, response_model=JobOut, responses=WRITE,
-             dependencies=[Depends(require("admin"))])  # fmt: skip
-def retrain(name: str, body: RetrainIn, app: AppState = Depends(state)) -> dict[str, Any]:
+@router.post("/retrain", status_code=202, response_model=JobOut, responses=WRITE)
+def retrain(
+    name: str,
+    body: RetrainIn,
+    app: AppState = Depends(state),
+    key: ApiKey = Depends(ADMIN),
+) -> dict[str, Any]:
     """Enqueue a training job on the dataset's current labels."""
     job = datasets.enqueue_training(
-        app.adapters, name, model=body.model, params=body.params, job_id=body.job_id
+        app.adapters,
+        name,
+        model=body.model,
+        params=body.params,
+        job_id=body.job_id,
+        created_by=key.id,
     )
     app.metrics.jobs_enqueued.labels("train").inc()
     return job_out(job)
