@@ -51,6 +51,13 @@ class KeyVerifier:
         )
         self._lock = threading.Lock()  # cachetools' caches are not thread-safe
 
+    def __len__(self) -> int:
+        """Tokens cached now."""
+        if self._cache is None:
+            return 0
+        with self._lock:
+            return len(self._cache)
+
     @staticmethod
     def _digest(token: str) -> str:
         # Cached by digest: the secret itself is not kept in memory longer than the request.
