@@ -99,14 +99,17 @@ def test_a_crafted_compiled_artifact_is_refused_not_run(api: Api) -> None:
     assert "child index" in (scorer.fallback or "")
 
 
-def test_a_model_the_path_does_not_cover_is_served_by_scikit_learn(api: Api) -> None:
-    assert api.upload().status_code == 201
-    worker = Worker(api.adapters, api.settings, trainer=NaiveBayesTrainer())
-    version = promoted(api, {"max_iter": 5}, worker)
-    assert version.serving["path"] == "sklearn"
-    assert "GaussianNB" in version.serving["reason"]
-    assert predict(api)["version"] == version.version
-    assert served(api).path == "sklearn" and served(api).fallback is None
+def test_a_model_the_path_does_not_cover_is_served_by_scikit_learn(local_rig: Rig) -> None:
+    # A plugin's versions are loaded only where the plugin is allowed (MLPOC_TRAINER_PLUGINS).
+    api = make_api(local_rig, trainer_plugins="tests.runtime.plugins:NaiveBayesTrainer")
+    with api.client:
+        assert api.upload().status_code == 201
+        worker = Worker(api.adapters, api.settings, trainer=NaiveBayesTrainer())
+        version = promoted(api, {"max_iter": 5}, worker)
+        assert version.serving["path"] == "sklearn"
+        assert "GaussianNB" in version.serving["reason"]
+        assert predict(api)["version"] == version.version
+        assert served(api).path == "sklearn" and served(api).fallback is None
 
 
 class GatedBlobs:
