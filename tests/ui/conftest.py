@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +26,7 @@ from runtime.api import create_app
 from runtime.api.settings import ApiSettings
 from runtime.schema import COLLECTIONS
 from runtime.worker import Worker
+from tests.api.live import serving
 from tests.runtime.conftest import FAST
 
 CHROMIUM = os.environ.get("MLPOC_CHROMIUM", "/usr/bin/chromium")
@@ -46,7 +45,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-START_SECONDS = 30
 
 
 @dataclass
@@ -64,17 +62,9 @@ class LiveApi:
         return response.json()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
     """The API on a free loopback port and one worker, over a fresh local data dir."""
-    import uvicorn
-
     data_dir = tmp_path_factory.mktemp("ui-data")
     settings = ApiSettings(
         backend="local",
@@ -86,33 +76,14 @@ def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
     )
     adapters = build_adapters(COLLECTIONS, settings)
     _, key = api_keys.create(adapters.documents, "ui-admin", ["admin"])
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings, adapters),
-            host="127.0.0.1",
-            port=port,
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-        )
-    )
-    api_thread = threading.Thread(target=server.run, name="ui-api", daemon=True)
     worker = Worker(build_adapters(COLLECTIONS, settings), settings)
     worker_thread = threading.Thread(target=worker.run, name="ui-worker", daemon=True)
-    api_thread.start()
     worker_thread.start()
     try:
-        deadline = time.monotonic() + START_SECONDS
-        while not server.started:
-            assert api_thread.is_alive(), "the API thread died while starting"
-            assert time.monotonic() < deadline, f"the API did not start in {START_SECONDS} s"
-            time.sleep(0.05)
-        yield LiveApi(f"http://127.0.0.1:{port}", key, adapters, settings)
+        with serving(create_app(settings, adapters), settings) as (host, port):
+            yield LiveApi(f"http://{host}:{port}", key, adapters, settings)
     finally:
         worker.stop()
-        server.should_exit = True
-        api_thread.join(timeout=15)
         worker_thread.join(timeout=15)
 
 
