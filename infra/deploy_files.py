@@ -1,34 +1,38 @@
 """The deploy files, generated from the logical description so that the image, the compose
 file (AWS Elastic Beanstalk) and the App Engine service definitions agree.
 
-`python -m infra.deploy_files` rewrites the checked-in copies under deploy/; a test checks
-that they are up to date. The output is plain text built here (no YAML library), so its bytes
-are deterministic: the Elastic Beanstalk source bundle is built from it at synth time.
+They go into the release bundle (`infra.bundle`) at its root, where each platform builds the
+image from the Dockerfile. `python -m infra.deploy_files` rewrites the checked-in copies under
+deploy/ (for reading, and for `docker build -f deploy/Dockerfile .`) and `.dockerignore`; a
+test checks that they are up to date. The output is plain text built here (no YAML library),
+so its bytes are deterministic: the bundle's digest depends only on the code.
 """
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from pathlib import Path
 
 from infra.logical import API, HEALTH_PATH, PORT, PROCESS_VARIABLE, PROCESSES, WORKER, Process
 
-DEPLOY_DIR = Path(__file__).resolve().parent.parent / "deploy"
-# Elastic Beanstalk writes the environment properties to `.env` beside docker-compose.yml;
-# compose reads it both for `${...}` substitution (the image) and as each service's env_file.
-IMAGE_VARIABLE = "MLPOC_IMAGE"
+REPO = Path(__file__).resolve().parent.parent
+DEPLOY_DIR = REPO / "deploy"
 PUBLIC_PORT = 80
+# The image compose builds from the bundle's Dockerfile (local to each instance).
+IMAGE = "mlpoc-runtime"
 
 
 def compose_yaml() -> str:
-    """docker-compose.yml run by Elastic Beanstalk: the API and the worker, one image."""
+    """docker-compose.yml run by Elastic Beanstalk: the API and the worker, both built from
+    the bundle's Dockerfile (the second build is all cache hits). Elastic Beanstalk writes the
+    environment properties (the runtime's settings) to `.env` beside it: each service's
+    env_file."""
     lines = ["services:"]
     for process in PROCESSES:
         lines += [
             f"  {process.name}:",
-            f"    image: ${{{IMAGE_VARIABLE}}}",
+            "    build: .",
+            f"    image: {IMAGE}",
             "    env_file:",
             "      - .env",
             "    environment:",
@@ -53,28 +57,20 @@ def compose_yaml() -> str:
     return "\n".join(lines) + "\n"
 
 
-def source_bundle() -> bytes:
-    """The Elastic Beanstalk source bundle: a zip holding docker-compose.yml, with fixed
-    timestamps and permissions so that the same compose file gives the same bytes."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        info = zipfile.ZipInfo("docker-compose.yml", date_time=(1980, 1, 1, 0, 0, 0))
-        info.external_attr = 0o644 << 16
-        info.compress_type = zipfile.ZIP_DEFLATED
-        archive.writestr(info, compose_yaml())
-    return buffer.getvalue()
-
-
 def app_engine_service(process: Process) -> str:
     """App Engine service of a process: the API is the `default` service."""
     return "default" if process is API else process.name
 
 
+def app_engine_yaml_name(process: Process) -> str:
+    """The service definition's name in the bundle (app.yaml: the default service)."""
+    return "app.yaml" if process is API else f"{process.name}.yaml"
+
+
 def app_engine_yaml(process: Process) -> str:
-    """An App Engine flexible service definition, for a manual
-    `gcloud app deploy deploy/gcp/<file>.yaml --image-url=...`; the GCP stack deploys the same
-    services itself, with the scaling of mlpoc.toml and the runtime's settings as env_variables
-    (add those from `cdktf output gcp` when deploying by hand)."""
+    """An App Engine flexible service definition. In the bundle it tells Cloud Build how to
+    build the version (`runtime: custom`: the Dockerfile); the GCP stack sets everything else
+    on the version itself (scaling from mlpoc.toml, the runtime's settings as env_variables)."""
     service = app_engine_service(process)
     lines = [
         f"# App Engine flexible service `{service}`: mlpoc {process.name}.",
@@ -101,8 +97,8 @@ def dockerfile() -> str:
     return (
         "\n".join(
             [
-                "# mlpoc runtime image: API and worker (MLPOC_PROCESS picks one). Build from the",
-                "# repository root: docker build -f deploy/Dockerfile -t <registry>/mlpoc:<tag> .",
+                "# mlpoc runtime image: API and worker (MLPOC_PROCESS picks one). The platforms",
+                "# build it from the release bundle; by hand: docker build -f deploy/Dockerfile .",
                 "FROM python:3.11-slim",
                 "ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1",
                 "WORKDIR /app",
@@ -129,15 +125,27 @@ def rendered() -> dict[str, str]:
     return {
         "Dockerfile": dockerfile(),
         "aws/docker-compose.yml": compose_yaml(),
-        "gcp/app.yaml": app_engine_yaml(API),
-        "gcp/worker.yaml": app_engine_yaml(WORKER),
+        f"gcp/{app_engine_yaml_name(API)}": app_engine_yaml(API),
+        f"gcp/{app_engine_yaml_name(WORKER)}": app_engine_yaml(WORKER),
     }
 
 
-def write(root: Path = DEPLOY_DIR) -> list[Path]:
+def bundled() -> dict[str, str]:
+    """The deploy files as the release bundle holds them: all at its root."""
+    return {Path(relative).name: text for relative, text in rendered().items()}
+
+
+def checked_in() -> dict[Path, str]:
+    """Every generated file kept in the repository, by absolute path."""
+    from infra.bundle import dockerignore
+
+    files = {DEPLOY_DIR / relative: text for relative, text in rendered().items()}
+    return files | {REPO / ".dockerignore": dockerignore()}
+
+
+def write() -> list[Path]:
     paths = []
-    for relative, text in rendered().items():
-        path = root / relative
+    for path, text in checked_in().items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         paths.append(path)

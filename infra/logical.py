@@ -23,7 +23,6 @@ class Kind(StrEnum):
     JOBS_QUEUE = "jobs_queue"
     DEAD_LETTER_QUEUE = "dead_letter_queue"
     DOCUMENTS = "documents"
-    REGISTRY = "registry"
     RUNTIME_IDENTITY = "runtime_identity"
     SERVICES = "services"
     ALERTS = "alerts"  # where alarms and budget notices go (the alert e-mail)
@@ -83,10 +82,10 @@ SYSTEM: tuple[Component, ...] = (
     Component(Kind.JOBS_QUEUE, "jobs_queue"),
     # One table (AWS) / indexed collection (GCP) per runtime collection, from runtime.schema.
     Component(Kind.DOCUMENTS, "documents", collections=COLLECTIONS),
-    Component(Kind.REGISTRY, "registry"),
     Component(Kind.RUNTIME_IDENTITY, "runtime_identity"),
-    # The API and the worker (PROCESSES): one image, two processes. AWS runs them as two
-    # containers of one Elastic Beanstalk environment, GCP as two App Engine services.
+    # The API and the worker (PROCESSES): one image, built by the platform from the release
+    # bundle (infra.bundle), two processes. AWS runs them as two containers of one Elastic
+    # Beanstalk environment, GCP as two App Engine services.
     Component(Kind.SERVICES, "app"),
     Component(Kind.ALERTS, "alerts"),
     Component(Kind.DLQ_ALARM, "dlq_alarm"),

@@ -10,6 +10,6 @@ from infra.logical import Kind
 
 @builder(Kind.ACCOUNT)
 def build_account(ctx: BuildContext) -> DataAwsCallerIdentity:
-    account = DataAwsCallerIdentity(ctx.stack, "key_account")
+    account = DataAwsCallerIdentity(ctx.stack, ctx.id)
     ctx.output("region", ctx.config.project.region, "MLPOC_REGION")
     return account

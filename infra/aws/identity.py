@@ -1,9 +1,10 @@
 """The Elastic Beanstalk instance profile: only the calls the runtime makes, only on this
-project's resources."""
+project's resources, plus what the platform's agents on the instance need for this
+environment alone (log streaming, enhanced health)."""
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_aws.ecr_repository import EcrRepository
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
@@ -11,6 +12,7 @@ from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 
+from infra.aws.config import application_name, environment_name
 from infra.aws.documents import Tables
 from infra.aws.security import policy_document, statement
 from infra.build import BuildContext, builder
@@ -37,28 +39,36 @@ DYNAMODB_ACTIONS = (
     "dynamodb:DescribeTable",
 )
 KMS_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
-ECR_PULL_ACTIONS = (
-    "ecr:BatchCheckLayerAvailability",
-    "ecr:BatchGetImage",
-    "ecr:GetDownloadUrlForLayer",
+# Elastic Beanstalk's log streaming (the CloudWatch agent on each instance) ...
+LOG_ACTIONS = (
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "logs:DescribeLogStreams",
 )
-# GetAuthorizationToken has no resource-level permissions: AWS requires "*".
-ECR_LOGIN_ACTIONS = ("ecr:GetAuthorizationToken",)
+# ... and its enhanced health agent, as AWS's own instance policy grants them.
+HEALTH_ACTIONS = ("elasticbeanstalk:PutInstanceStatistics",)
 
 
 @builder(
     Kind.RUNTIME_IDENTITY,
     reads=(
+        Kind.ACCOUNT,
         Kind.KEY,
         Kind.BUCKET,
         Kind.JOBS_QUEUE,
         Kind.DEAD_LETTER_QUEUE,
         Kind.DOCUMENTS,
-        Kind.REGISTRY,
     ),
 )
 def build_runtime_identity(ctx: BuildContext) -> IamInstanceProfile:
     cid = ctx.id
+    config = ctx.config
+    account = ctx.read(Kind.ACCOUNT, DataAwsCallerIdentity).account_id
+    region = config.project.region
+    environment = environment_name(config)
+    log_groups = f"arn:aws:logs:{region}:{account}:log-group:/aws/elasticbeanstalk/{environment}/*"
+    eb = f"arn:aws:elasticbeanstalk:{region}:{account}"
     bucket = ctx.read(Kind.BUCKET, S3Bucket)
     queues = [
         ctx.read(Kind.JOBS_QUEUE, SqsQueue).arn,
@@ -79,7 +89,7 @@ def build_runtime_identity(ctx: BuildContext) -> IamInstanceProfile:
     role = IamRole(
         ctx.stack,
         f"{cid}_role",
-        name=f"{ctx.config.name}-runtime",
+        name=f"{config.name}-runtime",
         assume_role_policy=assume.json,
         tags={"mlpoc:component": cid},
     )
@@ -92,8 +102,15 @@ def build_runtime_identity(ctx: BuildContext) -> IamInstanceProfile:
             statement("JobQueues", SQS_ACTIONS, queues),
             statement("DocumentTables", DYNAMODB_ACTIONS, ctx.read(Kind.DOCUMENTS, Tables).arns()),
             statement("ProjectKey", KMS_ACTIONS, [ctx.read(Kind.KEY, KmsKey).arn]),
-            statement("PullImage", ECR_PULL_ACTIONS, [ctx.read(Kind.REGISTRY, EcrRepository).arn]),
-            statement("RegistryLogin", ECR_LOGIN_ACTIONS, ["*"]),
+            statement("PlatformLogs", LOG_ACTIONS, [log_groups, f"{log_groups}:log-stream:*"]),
+            statement(
+                "PlatformHealth",
+                HEALTH_ACTIONS,
+                [
+                    f"{eb}:application/{application_name(config)}",
+                    f"{eb}:environment/{application_name(config)}/{environment}",
+                ],
+            ),
         ],
     )
     IamRolePolicy(

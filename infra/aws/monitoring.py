@@ -25,14 +25,14 @@ def build_alerts(ctx: BuildContext) -> SnsTopic:
     """An encrypted SNS topic mailing the alert address (AWS asks the address to confirm)."""
     topic = SnsTopic(
         ctx.stack,
-        "dlq_alarm_topic",
+        f"{ctx.id}_topic",
         name=f"{ctx.config.name}-alarms",
         kms_master_key_id=ctx.read(Kind.KEY, KmsKey).arn,
-        tags={"mlpoc:component": "dlq_alarm"},
+        tags={"mlpoc:component": ctx.id},
     )
     SnsTopicSubscription(
         ctx.stack,
-        "dlq_alarm_email",
+        f"{ctx.id}_email",
         topic_arn=topic.arn,
         protocol="email",
         endpoint=ctx.config.budget.alert_email,

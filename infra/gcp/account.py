@@ -17,9 +17,9 @@ APIS = (
     "pubsub",
     "firestore",
     "cloudkms",
-    "artifactregistry",
     "appengine",
     "appengineflex",
+    "cloudbuild",  # App Engine flexible builds each version's image from the bundle
     "billingbudgets",
     "iam",
     "monitoring",

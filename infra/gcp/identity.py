@@ -3,9 +3,6 @@ this project's resources only."""
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_google.artifact_registry_repository_iam_member import (
-    ArtifactRegistryRepositoryIamMember,
-)
 from cdktf_cdktf_provider_google.project_iam_member import ProjectIamMember
 from cdktf_cdktf_provider_google.pubsub_subscription_iam_member import (
     PubsubSubscriptionIamMember,
@@ -19,7 +16,6 @@ from infra.build import BuildContext, builder
 from infra.gcp.account import Project
 from infra.gcp.config import project_id
 from infra.gcp.queues import Queue
-from infra.gcp.registry import Registry
 from infra.logical import Kind
 
 # Project-level roles, each with its reason: Firestore has no IAM finer than the project, and
@@ -33,7 +29,7 @@ PROJECT_ROLES = {
 
 @builder(
     Kind.RUNTIME_IDENTITY,
-    reads=(Kind.ACCOUNT, Kind.BUCKET, Kind.JOBS_QUEUE, Kind.DEAD_LETTER_QUEUE, Kind.REGISTRY),
+    reads=(Kind.ACCOUNT, Kind.BUCKET, Kind.JOBS_QUEUE, Kind.DEAD_LETTER_QUEUE),
 )
 def build_runtime_identity(ctx: BuildContext) -> ServiceAccount:
     cid = ctx.id
@@ -70,15 +66,6 @@ def build_runtime_identity(ctx: BuildContext) -> ServiceAccount:
             role="roles/pubsub.subscriber",
             member=member,
         )
-    registry = ctx.read(Kind.REGISTRY, Registry).repository
-    ArtifactRegistryRepositoryIamMember(
-        ctx.stack,
-        f"{cid}_image_reader",
-        repository=registry.name,
-        location=registry.location,
-        role="roles/artifactregistry.reader",
-        member=member,
-    )
     for name, role in PROJECT_ROLES.items():
         ProjectIamMember(
             ctx.stack,

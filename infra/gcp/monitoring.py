@@ -35,7 +35,7 @@ def build_alerts(ctx: BuildContext) -> MonitoringNotificationChannel:
     """One e-mail channel, shared by the alert and the budget."""
     return MonitoringNotificationChannel(
         ctx.stack,
-        "email_channel",
+        f"{ctx.id}_email",
         display_name=f"{ctx.config.name} alerts",
         type="email",
         labels={"email_address": ctx.config.budget.alert_email},

@@ -1,5 +1,5 @@
-"""Cloud KMS key (CMEK for the bucket, topics and registry) and the service agents that
-encrypt with it."""
+"""Cloud KMS key (CMEK for the bucket and the topics) and the service agents that encrypt
+with it."""
 
 from __future__ import annotations
 
@@ -52,14 +52,13 @@ def build_key(ctx: BuildContext) -> Key:
         # it; Cloud KMS never deletes the key itself, so a destroy frees nothing anyway.
         lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
     )
-    # Each service encrypts as its own service agent: Cloud Storage, Pub/Sub, Artifact Registry.
+    # Each service encrypts as its own service agent: Cloud Storage, Pub/Sub.
     storage_agent = DataGoogleStorageProjectServiceAccount(
         ctx.stack, f"{cid}_storage_agent", depends_on=[project.apis["storage"]]
     )
     members = {
         "storage": f"serviceAccount:{storage_agent.email_address}",
         "pubsub": project.service_agent("pubsub"),
-        "artifactregistry": project.service_agent("artifactregistry"),
     }
     grants = {
         service: KmsCryptoKeyIamMember(
@@ -72,5 +71,5 @@ def build_key(ctx: BuildContext) -> Key:
         )
         for service, member in members.items()
     }
-    ctx.output("kms_key", key.id, "Cloud KMS key encrypting bucket, topics and registry")
+    ctx.output("kms_key", key.id, "Cloud KMS key encrypting the bucket and the topics")
     return Key(key, grants)

@@ -1,38 +1,50 @@
-"""App Engine: the application, and two flexible services from the same image, `default`
-(the API) and `worker`, running as the runtime service account."""
+"""App Engine: the application, and two flexible services, `default` (the API) and `worker`,
+running as the runtime service account. Each version is built by Cloud Build from the release
+bundle (infra.bundle), which Terraform uploads to the bucket; a new release is a new version
+that takes all traffic once it exists, and the old one goes after."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
+from cdktf import AssetType, TerraformAsset, TerraformResourceLifecycle
 from cdktf_cdktf_provider_google.app_engine_application import AppEngineApplication
 from cdktf_cdktf_provider_google.app_engine_flexible_app_version import (
     AppEngineFlexibleAppVersion,
     AppEngineFlexibleAppVersionAutomaticScaling,
     AppEngineFlexibleAppVersionAutomaticScalingCpuUtilization,
     AppEngineFlexibleAppVersionDeployment,
-    AppEngineFlexibleAppVersionDeploymentContainer,
+    AppEngineFlexibleAppVersionDeploymentCloudBuildOptions,
+    AppEngineFlexibleAppVersionDeploymentZip,
     AppEngineFlexibleAppVersionLivenessCheck,
     AppEngineFlexibleAppVersionManualScaling,
     AppEngineFlexibleAppVersionReadinessCheck,
     AppEngineFlexibleAppVersionResources,
 )
+from cdktf_cdktf_provider_google.app_engine_service_split_traffic import (
+    AppEngineServiceSplitTraffic,
+    AppEngineServiceSplitTrafficSplit,
+)
 from cdktf_cdktf_provider_google.service_account import ServiceAccount
 from cdktf_cdktf_provider_google.storage_bucket import StorageBucket
+from cdktf_cdktf_provider_google.storage_bucket_object import StorageBucketObject
 
 from adapters.settings import Settings
 from infra.build import BuildContext, builder
+from infra.bundle import Bundle
 from infra.config import ServiceSection
-from infra.deploy_files import app_engine_service
+from infra.deploy_files import app_engine_service, app_engine_yaml_name
 from infra.gcp.account import Project
 from infra.gcp.config import app_engine_location, project_id
 from infra.gcp.documents import Documents
 from infra.gcp.queues import Queue
-from infra.gcp.registry import Registry
 from infra.logical import API, HEALTH_PATH, PROCESSES, Kind, Process
 
 CPU_TARGET = 0.6
+BUNDLE_PREFIX = "_deploy/appengine"
+CLOUD_BUILD_TIMEOUT = "1200s"
 
 
 def runtime_settings(ctx: BuildContext) -> Settings:
@@ -54,9 +66,10 @@ def runtime_settings(ctx: BuildContext) -> Settings:
     )
 
 
-def version_id(image_tag: str) -> str:
-    """App Engine version ids: lowercase letters, digits and hyphens."""
-    return "v-" + re.sub(r"[^a-z0-9-]", "-", image_tag.lower())[:60]
+def version_id(image_tag: str, digest: str) -> str:
+    """The release as an App Engine version id (lowercase letters, digits and hyphens, at most
+    63): the tag, then the bundle digest, so that new code is a new version."""
+    return f"v-{re.sub(r'[^a-z0-9-]', '-', image_tag.lower())[:48]}-{digest[:12]}"
 
 
 def _scaling(
@@ -86,6 +99,24 @@ class Services:
     versions: dict[str, AppEngineFlexibleAppVersion]  # by process name
 
 
+def _bundle_object(ctx: BuildContext, bundle: Bundle) -> StorageBucketObject:
+    """The release bundle as a Terraform asset, uploaded under its digest (the bucket's
+    default key encrypts it)."""
+    staging = Path(str(ctx.stack.node.root.outdir)) / "bundles"  # type: ignore[attr-defined]
+    asset = TerraformAsset(
+        ctx.stack, "release_bundle", path=str(bundle.write(staging)), type=AssetType.FILE
+    )
+    return StorageBucketObject(
+        ctx.stack,
+        f"{ctx.id}_bundle",
+        bucket=ctx.read(Kind.BUCKET, StorageBucket).name,
+        name=f"{BUNDLE_PREFIX}/{bundle.digest}.zip",
+        source=asset.path,
+        content_type="application/zip",
+        lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+    )
+
+
 @builder(
     Kind.SERVICES,
     reads=(
@@ -94,7 +125,6 @@ class Services:
         Kind.JOBS_QUEUE,
         Kind.DEAD_LETTER_QUEUE,
         Kind.DOCUMENTS,
-        Kind.REGISTRY,
         Kind.RUNTIME_IDENTITY,
     ),
 )
@@ -110,36 +140,60 @@ def build_services(ctx: BuildContext) -> Services:
         location_id=app_engine_location(config),
         depends_on=[apis["appengine"]],
     )
-    environment = runtime_settings(ctx).to_env()
-    image = ctx.read(Kind.REGISTRY, Registry).image
+    bundle = Bundle()
+    bundle_object = _bundle_object(ctx, bundle)
+    source_url = f"https://storage.googleapis.com/{bundle_object.bucket}/{bundle_object.name}"
+    settings = runtime_settings(ctx).to_env()
+    release = version_id(config.project.image_tag, bundle.digest)
     versions = {}
     for process in PROCESSES:
         bounds = config.api if process is API else config.worker
         automatic_scaling, manual_scaling = _scaling(process, bounds)
-        versions[process.name] = AppEngineFlexibleAppVersion(
+        service = app_engine_service(process)
+        version = AppEngineFlexibleAppVersion(
             ctx.stack,
             f"{cid}_{process.name}",
             project=project,
-            service=app_engine_service(process),
-            version_id=version_id(config.project.image_tag),
+            service=service,
+            version_id=release,
             runtime="custom",
             deployment=AppEngineFlexibleAppVersionDeployment(
-                container=AppEngineFlexibleAppVersionDeploymentContainer(image=image)
+                zip=AppEngineFlexibleAppVersionDeploymentZip(
+                    source_url=source_url, files_count=len(bundle.members)
+                ),
+                cloud_build_options=AppEngineFlexibleAppVersionDeploymentCloudBuildOptions(
+                    app_yaml_path=app_engine_yaml_name(process),
+                    cloud_build_timeout=CLOUD_BUILD_TIMEOUT,
+                ),
             ),
-            env_variables=environment | process.environment,
+            env_variables=settings | process.environment,
             service_account=ctx.read(Kind.RUNTIME_IDENTITY, ServiceAccount).email,
             liveness_check=AppEngineFlexibleAppVersionLivenessCheck(path=HEALTH_PATH),
             readiness_check=AppEngineFlexibleAppVersionReadinessCheck(path=HEALTH_PATH),
             resources=AppEngineFlexibleAppVersionResources(
                 cpu=bounds.cpu, memory_gb=bounds.memory_gb
             ),
-            # Replacing a version leaves the previous one serving until the new one is up.
+            # A release is a new version: made (and given the traffic) before the old goes.
             noop_on_destroy=False,
             delete_service_on_destroy=not process.serves_http,
-            depends_on=[application, apis["appengineflex"]],
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+            depends_on=[application, apis["appengineflex"], apis["cloudbuild"]],
             automatic_scaling=automatic_scaling,
             manual_scaling=manual_scaling,
         )
+        AppEngineServiceSplitTraffic(
+            ctx.stack,
+            f"{cid}_{process.name}_traffic",
+            project=project,
+            service=service,
+            migrate_traffic=False,
+            # The version id is known here: a literal map key (Terraform JSON keys are not
+            # expressions), with the dependency spelled out.
+            split=AppEngineServiceSplitTrafficSplit(allocations={release: "1"}),
+            depends_on=[version],
+        )
+        versions[process.name] = version
     ctx.output("service_url", f"https://{application.default_hostname}", "URL of the API")
-    ctx.output("image", image, "Image both services run")
+    ctx.output("release", release, "App Engine version running (tag-bundle digest)")
+    ctx.output("settings", settings, "MLPOC_* settings the API and the worker run with")
     return Services(application, versions)

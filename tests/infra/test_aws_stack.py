@@ -3,12 +3,11 @@ environment that is exactly the runtime's settings."""
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 import re
 import zipfile
-from typing import Any
+from pathlib import Path
 
 import pytest
 
@@ -16,14 +15,15 @@ from adapters.naming import table_name
 from adapters.settings import Settings, env_name
 from infra.aws.identity import (
     DYNAMODB_ACTIONS,
-    ECR_LOGIN_ACTIONS,
-    ECR_PULL_ACTIONS,
+    HEALTH_ACTIONS,
     KMS_ACTIONS,
+    LOG_ACTIONS,
     S3_BUCKET_ACTIONS,
     S3_OBJECT_ACTIONS,
     SQS_ACTIONS,
 )
-from infra.deploy_files import IMAGE_VARIABLE, compose_yaml
+from infra.aws.services import OPTION_REASONS, SERVICE_ROLE_POLICIES
+from infra.bundle import Bundle
 from runtime.schema import COLLECTIONS
 from tests.infra.conftest import Synth
 
@@ -54,7 +54,7 @@ def test_kms_key_rotates(tf: Synth) -> None:
     principals = {s["Sid"]: s["Principal"] for s in policy["Statement"]}
     assert principals == {
         "AccountAdministers": {
-            "AWS": "arn:aws:iam::${data.aws_caller_identity.key_account.account_id}:root"
+            "AWS": "arn:aws:iam::${data.aws_caller_identity.account.account_id}:root"
         },
         "CloudWatchPublishesAlarms": {"Service": "cloudwatch.amazonaws.com"},
     }
@@ -136,15 +136,6 @@ def test_one_table_per_collection_with_its_indexes(tf: Synth) -> None:
         assert set(attributes) == used
 
 
-def test_registry_is_immutable_scanned_and_pruned(tf: Synth) -> None:
-    repo = tf.resource("aws_ecr_repository", "registry")
-    assert repo["image_tag_mutability"] == "IMMUTABLE"
-    assert repo["image_scanning_configuration"] == {"scan_on_push": True}
-    assert repo["encryption_configuration"] == [{"encryption_type": "KMS", "kms_key": KEY_ARN}]
-    policy = json.loads(tf.resource("aws_ecr_lifecycle_policy", "registry_lifecycle")["policy"])
-    assert {rule["action"]["type"] for rule in policy["rules"]} == {"expire"}
-
-
 def _references(value: str) -> list[str]:
     """Terraform addresses referenced in a string: `${aws_x.name.arn}` -> `aws_x.name`."""
     return [".".join(ref.split(".")[:2]) for ref in re.findall(r"\$\{([^}]*)\}", value)]
@@ -168,8 +159,8 @@ def test_instance_policy_is_least_privilege(tf: Synth) -> None:
         + SQS_ACTIONS
         + DYNAMODB_ACTIONS
         + KMS_ACTIONS
-        + ECR_PULL_ACTIONS
-        + ECR_LOGIN_ACTIONS
+        + LOG_ACTIONS
+        + HEALTH_ACTIONS
     )
     assert set(allowed) == set(expected_actions)
     tables = {f"aws_dynamodb_table.{name}" for name in tf.resources("aws_dynamodb_table")}
@@ -178,12 +169,10 @@ def test_instance_policy_is_least_privilege(tf: Synth) -> None:
         "sqs": {"aws_sqs_queue.jobs_queue", "aws_sqs_queue.dead_letter_queue"},
         "dynamodb": tables,
         "kms": {"aws_kms_key.key"},
-        "ecr": {"aws_ecr_repository.registry"},
+        "logs": {"data.aws_caller_identity"},
+        "elasticbeanstalk": {"data.aws_caller_identity"},
     }
     for action, resources in allowed.items():
-        if action in ECR_LOGIN_ACTIONS:
-            assert resources == {"*"}, "GetAuthorizationToken takes no resource ARN"
-            continue
         service = action.split(":")[0]
         referenced = {ref for resource in resources for ref in _references(resource)}
         assert referenced <= own[service], (action, referenced)
@@ -197,6 +186,15 @@ def test_instance_policy_is_least_privilege(tf: Synth) -> None:
     }
     referenced_tables = {ref for r in allowed["dynamodb:Query"] for ref in _references(r)}
     assert referenced_tables == tables
+    # The platform's agents: this environment's log groups and health only.
+    account = "${data.aws_caller_identity.account.account_id}"
+    groups = f"arn:aws:logs:eu-central-1:{account}:log-group:/aws/elasticbeanstalk/mlpoc-test-env/*"
+    assert allowed["logs:PutLogEvents"] == {groups, f"{groups}:log-stream:*"}
+    eb = f"arn:aws:elasticbeanstalk:eu-central-1:{account}"
+    assert allowed["elasticbeanstalk:PutInstanceStatistics"] == {
+        f"{eb}:application/mlpoc-test",
+        f"{eb}:environment/mlpoc-test/mlpoc-test-env",
+    }
 
 
 def test_instance_role_is_for_ec2_only(tf: Synth) -> None:
@@ -213,7 +211,7 @@ def test_instance_role_is_for_ec2_only(tf: Synth) -> None:
 def test_environment_is_the_runtime_settings(tf: Synth) -> None:
     env = _runtime_env(tf)
     settings_vars = {env_name(name) for name in Settings.model_fields}
-    assert set(env) - {IMAGE_VARIABLE} <= settings_vars
+    assert set(env) <= settings_vars
     for field in Settings.required_for("aws"):
         assert env_name(field) in env, field
     assert env[env_name("backend")] == "aws"
@@ -223,7 +221,7 @@ def test_environment_is_the_runtime_settings(tf: Synth) -> None:
     assert env[env_name("table_prefix")] == "mlpoc-test-"
     assert env[env_name("max_deliveries")] == "7"
     assert env[env_name("region")] == "eu-central-1"
-    assert env[IMAGE_VARIABLE] == "${aws_ecr_repository.registry.repository_url}:1.2.3"
+    assert tf.tf["output"]["settings"]["value"] == env, "status and keys --stack read this"
     # The runtime accepts exactly this environment (with the references resolved to names).
     resolved = {k: re.sub(r"\$\{[^}]*\}", "resolved-name", v) for k, v in env.items()}
     settings = Settings(**{k.removeprefix("MLPOC_").lower(): v for k, v in resolved.items()})
@@ -232,7 +230,7 @@ def test_environment_is_the_runtime_settings(tf: Synth) -> None:
 
 def test_environment_platform_health_and_scaling(tf: Synth) -> None:
     env = tf.resource("aws_elastic_beanstalk_environment", "app_environment")
-    assert env["solution_stack_name"] == tf.config.aws.solution_stack
+    assert env["solution_stack_name"] == tf.config.section().solution_stack  # type: ignore[attr-defined]
     assert re.fullmatch(
         r"64bit Amazon Linux 2023 v4\.\d+\.\d+ running Docker", env["solution_stack_name"]
     )
@@ -248,20 +246,58 @@ def test_environment_platform_health_and_scaling(tf: Synth) -> None:
     )
 
 
-def _bundle(tf: Synth) -> tuple[dict[str, Any], bytes]:
+def test_every_option_setting_has_its_reason(tf: Synth) -> None:
+    settings = _eb_settings(tf)
+    namespace = "aws:elasticbeanstalk:application:environment"
+    assert {key for key in settings if key[0] != namespace} == set(OPTION_REASONS)
+    for key, reason in OPTION_REASONS.items():
+        assert reason, key
+
+
+def test_enhanced_health_and_managed_updates_with_a_service_role(tf: Synth) -> None:
+    settings = _eb_settings(tf)
+    assert settings[("aws:elasticbeanstalk:healthreporting:system", "SystemType")] == "enhanced"
+    assert settings[("aws:elasticbeanstalk:managedactions", "ManagedActionsEnabled")] == "true"
+    role = "aws_iam_role.app_service_role"
+    assert settings[("aws:elasticbeanstalk:environment", "ServiceRole")] == f"${{{role}.arn}}"
+    [trust] = tf.data("aws_iam_policy_document", "app_service_assume")["statement"]
+    assert trust["principals"] == [
+        {"type": "Service", "identifiers": ["elasticbeanstalk.amazonaws.com"]}
+    ]
+    assert trust["condition"][0]["values"] == ["elasticbeanstalk"]
+    # Only the AWS-managed policies EB documents for it, and nothing inline.
+    attached = {
+        a["policy_arn"]
+        for a in tf.resources("aws_iam_role_policy_attachment").values()
+        if a["role"] == f"${{{role}.name}}"
+    }
+    assert attached == set(SERVICE_ROLE_POLICIES.values())
+    assert all(p["role"] != f"${{{role}.id}}" for p in tf.resources("aws_iam_role_policy").values())
+
+
+def test_logs_stream_to_cloudwatch_with_the_configured_retention(tf: Synth) -> None:
+    settings = _eb_settings(tf)
+    assert settings[("aws:elasticbeanstalk:cloudwatch:logs", "StreamLogs")] == "true"
+    assert settings[("aws:elasticbeanstalk:cloudwatch:logs", "DeleteOnTerminate")] == "false"
+    assert settings[("aws:elasticbeanstalk:cloudwatch:logs", "RetentionInDays")] == "30"
+
+
+def test_the_release_bundle_is_a_terraform_asset(tf: Synth) -> None:
+    bundle = Bundle()
     obj = tf.resource("aws_s3_object", "app_bundle")
-    return obj, base64.b64decode(obj["content_base64"])
-
-
-def test_source_bundle_is_the_compose_file(tf: Synth) -> None:
-    obj, data = _bundle(tf)
+    assert obj["key"] == f"_deploy/elasticbeanstalk/{bundle.digest}.zip"
+    assert obj["kms_key_id"] == KEY_ARN and obj["bucket"] == "${aws_s3_bucket.bucket.id}"
+    assert obj["lifecycle"] == {"create_before_destroy": True}
+    # The asset cdktf copied beside the stack is the bundle, byte for byte.
+    assert not Path(obj["source"]).is_absolute()
+    data = (tf.path.parent / obj["source"]).read_bytes()
+    assert data == bundle.data
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        assert archive.namelist() == ["docker-compose.yml"]
-        assert archive.read("docker-compose.yml").decode() == compose_yaml()
-    assert obj["bucket"] == "${aws_s3_bucket.bucket.id}"
-    assert obj["kms_key_id"] == KEY_ARN
+        assert "docker-compose.yml" in archive.namelist() and "Dockerfile" in archive.namelist()
     version = tf.resource("aws_elastic_beanstalk_application_version", "app_version")
     assert version["key"] == "${aws_s3_object.app_bundle.key}"
+    assert version["name"] == f"1.2.3-{bundle.digest[:12]}"
+    assert version["lifecycle"] == {"create_before_destroy": True}
     env = tf.resource("aws_elastic_beanstalk_environment", "app_environment")
     assert env["version_label"] == "${aws_elastic_beanstalk_application_version.app_version.name}"
 
@@ -272,9 +308,9 @@ def test_dead_letter_alarm(tf: Synth) -> None:
     assert alarm["metric_name"] == "ApproximateNumberOfMessagesVisible"
     assert alarm["dimensions"] == {"QueueName": "${aws_sqs_queue.dead_letter_queue.name}"}
     assert (alarm["comparison_operator"], alarm["threshold"]) == ("GreaterThanThreshold", 0)
-    assert alarm["alarm_actions"] == ["${aws_sns_topic.dlq_alarm_topic.arn}"]
-    assert tf.resource("aws_sns_topic", "dlq_alarm_topic")["kms_master_key_id"] == KEY_ARN
-    subscription = tf.resource("aws_sns_topic_subscription", "dlq_alarm_email")
+    assert alarm["alarm_actions"] == ["${aws_sns_topic.alerts_topic.arn}"]
+    assert tf.resource("aws_sns_topic", "alerts_topic")["kms_master_key_id"] == KEY_ARN
+    subscription = tf.resource("aws_sns_topic_subscription", "alerts_email")
     assert (subscription["protocol"], subscription["endpoint"]) == ("email", "ops@example.com")
 
 
@@ -291,9 +327,13 @@ def test_outputs_name_everything_the_runtime_needs(tf: Synth) -> None:
     outputs = tf.tf["output"]
     for field in Settings.required_for("aws"):
         assert field in outputs, field
-    for name in ("region", "max_deliveries", "ecr_repository_url", "queue_url", "service_url"):
+    for name in ("region", "max_deliveries", "queue_url", "service_url", "release", "settings"):
         assert name in outputs, name
     assert outputs["max_deliveries"]["value"] == 7
+    assert (
+        outputs["service_url"]["value"]
+        == "http://${aws_elastic_beanstalk_environment.app_environment.cname}"
+    )
 
 
 def test_state_path_does_not_depend_on_the_working_directory(tf: Synth) -> None:

@@ -3,28 +3,18 @@ holding what the clouds need (Docker cannot run here, so their content is checke
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 
 import pytest
 
-from infra.deploy_files import (
-    DEPLOY_DIR,
-    IMAGE_VARIABLE,
-    compose_yaml,
-    dockerfile,
-    rendered,
-    source_bundle,
-)
+from infra.deploy_files import DEPLOY_DIR, IMAGE, checked_in, compose_yaml, dockerfile
 from infra.logical import HEALTH_PATH, PORT, PROCESS_VARIABLE
 
 yaml = pytest.importorskip("yaml")
 
 
 def test_checked_in_files_are_up_to_date() -> None:
-    for relative, text in rendered().items():
-        path = DEPLOY_DIR / relative
+    for path, text in checked_in().items():
         assert path.read_text(encoding="utf-8") == text, (
             f"{path} is stale: run python -m infra.deploy_files"
         )
@@ -57,10 +47,11 @@ EXPECTED_ENV = {
 }
 
 
-def test_compose_runs_api_and_worker_from_one_image() -> None:
+def test_compose_builds_api_and_worker_from_the_bundle() -> None:
     services = yaml.safe_load(compose_yaml())["services"]
     assert set(services) == {"api", "worker"}
-    assert {s["image"] for s in services.values()} == {f"${{{IMAGE_VARIABLE}}}"}
+    assert {s["image"] for s in services.values()} == {IMAGE}
+    assert {s["build"] for s in services.values()} == {"."}, "the bundle's own Dockerfile"
     for name, service in services.items():
         assert service["environment"] == EXPECTED_ENV[name]
         assert service["env_file"] == [".env"], "Elastic Beanstalk writes its env here"
@@ -68,15 +59,6 @@ def test_compose_runs_api_and_worker_from_one_image() -> None:
     assert "ports" not in services["worker"]
     check = " ".join(services["api"]["healthcheck"]["test"])
     assert f"http://127.0.0.1:{PORT}{HEALTH_PATH}" in check
-
-
-def test_source_bundle_bytes_are_deterministic() -> None:
-    first = source_bundle()
-    assert first == source_bundle()
-    with zipfile.ZipFile(io.BytesIO(first)) as archive:
-        [info] = archive.infolist()
-        assert info.filename == "docker-compose.yml"
-        assert info.date_time == (1980, 1, 1, 0, 0, 0)
 
 
 @pytest.mark.parametrize(("path", "service", "process"), [

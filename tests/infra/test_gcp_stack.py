@@ -7,6 +7,7 @@ import pytest
 
 from adapters.naming import table_name
 from adapters.settings import Settings, env_name
+from infra.bundle import Bundle
 from infra.gcp.account import APIS
 from infra.logical import PROCESS_VARIABLE
 from runtime.config import RuntimeSettings
@@ -29,7 +30,7 @@ def tf(gcp_synth: Synth) -> Synth:
 def test_required_apis_are_enabled(tf: Synth) -> None:
     services = {s["service"] for s in tf.resources("google_project_service").values()}
     required = {
-        "storage", "pubsub", "firestore", "cloudkms", "artifactregistry",
+        "storage", "pubsub", "firestore", "cloudkms", "cloudbuild",
         "appengine", "appengineflex", "billingbudgets", "iam",
     }  # fmt: skip
     assert {f"{api}.googleapis.com" for api in required} <= services
@@ -121,21 +122,12 @@ def test_firestore_native_with_two_indexes_per_query(tf: Synth) -> None:
         assert index["query_scope"] == "COLLECTION"
 
 
-def test_registry_is_docker_cmek_and_immutable(tf: Synth) -> None:
-    repo = tf.resource("google_artifact_registry_repository", "registry")
-    assert repo["format"] == "DOCKER"
-    assert repo["kms_key_name"] == KEY_ID
-    assert repo["docker_config"] == {"immutable_tags": True}
-    assert repo["cleanup_policies"]
-
-
 def test_runtime_roles_are_granted_on_these_resources(tf: Synth) -> None:
     grants: list[tuple[str, str, str]] = []
     for kind, target in (
         ("google_storage_bucket_iam_member", "bucket"),
         ("google_pubsub_topic_iam_member", "topic"),
         ("google_pubsub_subscription_iam_member", "subscription"),
-        ("google_artifact_registry_repository_iam_member", "repository"),
         ("google_project_iam_member", "project"),
     ):
         for grant in tf.resources(kind).values():
@@ -155,11 +147,6 @@ def test_runtime_roles_are_granted_on_these_resources(tf: Synth) -> None:
                 "subscription",
                 "${google_pubsub_subscription.dead_letter_queue_subscription.name}",
             ),
-            (
-                "roles/artifactregistry.reader",
-                "repository",
-                "${google_artifact_registry_repository.registry.name}",
-            ),
             # Firestore has no IAM finer than the project.
             ("roles/datastore.user", "project", "mlpoc-test-123456"),
             ("roles/logging.logWriter", "project", "mlpoc-test-123456"),
@@ -175,14 +162,35 @@ def _versions(tf: Synth) -> dict[str, dict]:
     return {v["service"]: v for v in versions.values()}
 
 
-def test_two_services_from_one_image(tf: Synth) -> None:
+def test_two_services_built_from_the_release_bundle(tf: Synth) -> None:
+    bundle = Bundle()
     versions = _versions(tf)
     assert set(versions) == {"default", "worker"}
-    images = {v["deployment"]["container"]["image"] for v in versions.values()}
-    assert images == {
-        "europe-west1-docker.pkg.dev/mlpoc-test-123456/"
-        "${google_artifact_registry_repository.registry.repository_id}/mlpoc-test:1.2.3"
-    }
+    obj = tf.resource("google_storage_bucket_object", "app_bundle")
+    assert obj["name"] == f"_deploy/appengine/{bundle.digest}.zip"
+    assert obj["bucket"] == "${google_storage_bucket.bucket.name}"
+    assert (tf.path.parent / obj["source"]).read_bytes() == bundle.data
+    url = (
+        "https://storage.googleapis.com/${google_storage_bucket_object.app_bundle.bucket}/"
+        "${google_storage_bucket_object.app_bundle.name}"
+    )
+    for service, yaml_name in (("default", "app.yaml"), ("worker", "worker.yaml")):
+        deployment = versions[service]["deployment"]
+        assert deployment["zip"] == {"source_url": url, "files_count": len(bundle.members)}
+        assert deployment["cloud_build_options"]["app_yaml_path"] == yaml_name
+        assert yaml_name in bundle.members and "Dockerfile" in bundle.members
+    # A new release is a new version (tag + digest) that takes the traffic before the old goes.
+    release = f"v-1-2-3-{bundle.digest[:12]}"
+    for service, version in versions.items():
+        assert version["version_id"] == release
+        assert version["lifecycle"] == {"create_before_destroy": True}
+        [split] = [
+            t
+            for t in tf.resources("google_app_engine_service_split_traffic").values()
+            if t["service"] == service
+        ]
+        assert split["split"]["allocations"] == {release: "1"}
+        assert split["migrate_traffic"] is False
     for version in versions.values():
         assert version["runtime"] == "custom"
         assert version["service_account"] == "${google_service_account.runtime_identity.email}"
@@ -231,10 +239,10 @@ def test_services_environment_is_the_runtime_settings(tf: Synth) -> None:
 
 
 def test_dead_letter_alert_and_budget_mail_the_team(tf: Synth) -> None:
-    channel = tf.resource("google_monitoring_notification_channel", "email_channel")
+    channel = tf.resource("google_monitoring_notification_channel", "alerts_email")
     assert channel["type"] == "email"
     assert channel["labels"] == {"email_address": "ops@example.com"}
-    channel_id = "${google_monitoring_notification_channel.email_channel.id}"
+    channel_id = "${google_monitoring_notification_channel.alerts_email.id}"
     policy = tf.resource("google_monitoring_alert_policy", "dlq_alarm")
     [condition] = policy["conditions"]
     threshold = condition["condition_threshold"]
@@ -259,5 +267,9 @@ def test_outputs_name_everything_the_runtime_needs(tf: Synth) -> None:
     outputs = tf.tf["output"]
     for field in Settings.required_for("gcp"):
         assert field in outputs, field
-    for name in ("firestore_database", "max_deliveries", "registry_url", "service_url"):
+    for name in ("firestore_database", "max_deliveries", "service_url", "release", "settings"):
         assert name in outputs, name
+    env = {k: v for k, v in _versions(tf)["worker"]["env_variables"].items()}
+    env.pop(PROCESS_VARIABLE)
+    env.pop(RuntimeSettings.env_name("health_port"))
+    assert outputs["settings"]["value"] == env, "status and keys --stack read this"

@@ -35,7 +35,6 @@ DATA_PLANE_TYPES = (
     "aws_s3_bucket",
     "aws_sqs_queue",
     "aws_dynamodb_table",
-    "aws_ecr_repository",
     "aws_iam_role",
     "aws_iam_role_policy",
 )
