@@ -12,20 +12,26 @@ $(BIN)/.runtime: pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
 	touch $@
 
-# ... and everything: both clouds' SDKs, cdktf and its providers, the test tools.
+# ... and everything: both clouds' SDKs, cdktf and its providers, the rehearsal's emulators,
+# the test tools ...
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[aws,gcp,infra,dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[aws,gcp,infra,rehearse,dev]'
 	touch $@ $(BIN)/.runtime
 
-install: $(BIN)/.installed
+# ... and the CDK for Terraform CLI, pinned by package-lock.json (npx cdktf ...; needs Node 20).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+install: $(BIN)/.installed node_modules/.installed
 
 ## The embedded local backend end to end: API, worker, upload, label, train, promote, predict.
 demo: $(BIN)/.runtime
 	$(BIN)/mlpoc demo
 
 ## The whole test suite: contract suite on local + moto + Google's emulators, infra, terraform.
-test: $(BIN)/.installed
+test: $(BIN)/.installed node_modules/.installed
 	$(BIN)/pytest
 
 ## Lint, format check and type check (CI runs this before the tests).
@@ -39,4 +45,4 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/run_all.py --output bench/REPORT.md
 
 clean:
-	rm -rf $(VENV) cdktf.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules cdktf.out .pytest_cache .mypy_cache .ruff_cache

@@ -29,13 +29,14 @@ from constructs import Construct, IConstruct
 
 from infra.config import ProjectConfig
 from infra.logical import SYSTEM, Component, Kind
+from infra.state import STATE_FILE
 
 T = TypeVar("T")
 
 # Terraform state, relative to the stack's directory (cdktf.out/stacks/<cloud>/): the project
 # root, where cdktf's default also puts it (but as an absolute path, which would make the
 # synthesized JSON depend on the working directory).
-STATE_PATH = "../../../terraform.{cloud}.tfstate"
+STATE_PATH = f"../../../{STATE_FILE}"
 
 
 class BuildError(RuntimeError):

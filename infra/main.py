@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from infra.build import SystemStack
 
 OUTDIR_ENV = "CDKTF_OUTDIR"  # set by the cdktf CLI
+SWITCHES_FILE = "emulator-switches.txt"
 
 
 def build_app(config: ProjectConfig, outdir: str | os.PathLike[str]) -> tuple[App, SystemStack]:
@@ -48,8 +49,32 @@ def main() -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    path = synth(config, os.environ.get(OUTDIR_ENV, "cdktf.out"))
+    outdir = os.environ.get(OUTDIR_ENV, "cdktf.out")
+    app, stack = build_app(config, outdir)
+    app.synth()
+    path = Path(outdir) / "stacks" / config.cloud / "cdk.tf.json"
     print(f"synthesized {path}", file=sys.stderr)
+    return _for_emulator(config, path, stack.owners)
+
+
+def _for_emulator(config: ProjectConfig, path: Path, owners: dict[str, list[str]]) -> int:
+    """`mlpoc rehearse` sets the emulator's endpoint: rewrite the stack through the cloud's
+    emulator variant (its one place for emulator-only switches) and say what they changed."""
+    from infra import clouds
+
+    endpoint = os.environ.get(clouds.EMULATOR_ENDPOINT_ENV)
+    if not endpoint:
+        return 0
+    try:
+        emulator = clouds.emulator(config.cloud)
+    except LookupError as exc:
+        print(f"{exc}: Terraform cannot apply it offline", file=sys.stderr)
+        return 2
+    switches = emulator.rewrite(path, endpoint, owners)
+    # Beside the stack, for `mlpoc rehearse` to name them (cdktf keeps the app's stderr).
+    (path.parent / SWITCHES_FILE).write_text("\n".join(switches) + "\n", encoding="utf-8")
+    for line in switches:
+        print(f"emulator switch: {line}", file=sys.stderr)
     return 0
 
 

@@ -24,6 +24,9 @@ class CloudSection(Section):
 
     CLOUD: ClassVar[str]
     DEFAULT_REGION: ClassVar[str]
+    # Terraform providers the stack requires: source address -> exact version (that of the
+    # prebuilt cdktf provider pinned in pyproject.toml; a test checks the synthesized stack).
+    TERRAFORM_PROVIDERS: ClassVar[dict[str, str]]
 
     # Bucket names are global on both clouds: each section redeclares this with its rule.
     bucket_name: str | None = None

@@ -18,6 +18,9 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 class AwsSection(CloudSection):
     CLOUD: ClassVar[str] = "aws"
     DEFAULT_REGION: ClassVar[str] = "eu-west-1"
+    TERRAFORM_PROVIDERS: ClassVar[dict[str, str]] = {
+        "registry.terraform.io/hashicorp/aws": "5.100.0"
+    }
 
     # API and worker share each Elastic Beanstalk instance (two containers, one image).
     instance_type: str = "t3.small"

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 class GcpSection(CloudSection):
     CLOUD: ClassVar[str] = "gcp"
     DEFAULT_REGION: ClassVar[str] = "europe-west1"
+    TERRAFORM_PROVIDERS: ClassVar[dict[str, str]] = {
+        "registry.terraform.io/hashicorp/google": "6.50.0"
+    }
 
     project_id: str | None = Field(None, pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
     billing_account: str | None = Field(None, pattern=r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")

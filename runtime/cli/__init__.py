@@ -14,13 +14,16 @@ import typer
 from runtime.cli import datasets, jobs, keys, models
 from runtime.cli.base import STATE, new_app
 from runtime.cli.bench import bench
-from runtime.cli.cloud import deploy, synth
+from runtime.cli.cloud import deploy, destroy, synth
 from runtime.cli.demo import demo
 from runtime.cli.doctor import doctor
 from runtime.cli.init import init
 from runtime.cli.label import label
+from runtime.cli.logs import logs
 from runtime.cli.predict import predict
+from runtime.cli.rehearse import rehearse
 from runtime.cli.serve import serve
+from runtime.cli.status import status
 from runtime.cli.train import train
 from runtime.cli.worker import worker
 
@@ -53,6 +56,10 @@ app.command()(predict)
 app.add_typer(keys.app, name="keys")
 app.command()(synth)
 app.command()(deploy)
+app.command()(status)
+app.command()(logs)
+app.command()(destroy)
+app.command()(rehearse)
 app.command()(doctor)
 app.command()(bench)
 

@@ -1,6 +1,7 @@
 """The data commands' HTTP client: the API's URL and key, and its refusals as one line.
 
-`--url` / `MLPOC_API_URL` (default http://127.0.0.1:8080) and `--api-key` / `MLPOC_API_KEY`.
+`--url` / `MLPOC_API_URL` (default: the URL of the stack deployed from the current directory,
+else http://127.0.0.1:8080) and `--api-key` / `MLPOC_API_KEY`.
 An unreachable API, a missing or rejected key end with exit code 2 and what to do; any other
 refusal prints the API's own message (its error shape is `{"error": {"code", "message"}}`).
 """
@@ -18,8 +19,12 @@ DEFAULT_URL = "http://127.0.0.1:8080"
 REFUSED = 1  # the API answered and said no; its message explains why
 
 UrlOption = Annotated[
-    str,
-    typer.Option("--url", envvar="MLPOC_API_URL", help="Base URL of the mlpoc API."),
+    str | None,
+    typer.Option(
+        "--url",
+        envvar="MLPOC_API_URL",
+        help="Base URL of the mlpoc API (default: the deployed stack's, else local).",
+    ),
 ]
 KeyOption = Annotated[
     str | None,
@@ -31,13 +36,13 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 class Api:
     """A thin httpx client that raises UserError with one line on any failure."""
 
-    def __init__(self, url: str, api_key: str | None, *, timeout: float = 30.0) -> None:
+    def __init__(self, url: str | None, api_key: str | None, *, timeout: float = 30.0) -> None:
         if not api_key:
             fail(
                 "no API key: pass --api-key or set MLPOC_API_KEY "
                 "(create one with `mlpoc keys create --name me --scope admin`)"
             )
-        self.url = url.rstrip("/")
+        self.url = (url or default_url()).rstrip("/")
         self.client = httpx.Client(
             base_url=self.url, headers={"X-API-Key": api_key}, timeout=timeout
         )
@@ -91,6 +96,13 @@ class Api:
             token = page.get("next_token")
             if not token:
                 return items
+
+
+def default_url() -> str:
+    """The deployed stack's URL when this directory deployed one, else the local API's."""
+    from runtime.cli.project import deployed_url
+
+    return deployed_url() or DEFAULT_URL
 
 
 def _message(response: httpx.Response) -> str:

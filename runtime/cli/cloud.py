@@ -1,69 +1,130 @@
-"""`mlpoc synth` and `mlpoc deploy`: the cdktf app for the cloud chosen in mlpoc.toml.
+"""`mlpoc synth`, `mlpoc deploy` and `mlpoc destroy`: the project's cdktf CLI on the cloud
+chosen in mlpoc.toml.
 
-`synth` runs the app (`python -m infra.main`, as `cdktf synth` would) and needs only the
-infra extra; `deploy` runs `cdktf deploy <cloud>` and needs the cdktf CLI (Node).
+`deploy` takes the steps a deploy takes, in order, and stops at the first one that cannot
+pass, with one line naming what is missing: the project file, the cdktf CLI, the providers'
+source, synthesis, the cloud's credentials; then `cdktf deploy <cloud>` builds the stack and
+ships the release bundle (the platform builds the image from it). `destroy` warns about the
+data first.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from runtime.cli.base import console, fail
+from runtime.cli.base import console, err_console, fail
+from runtime.cli.cdktf import Cdktf, last_error
+from runtime.cli.operate import ops
+from runtime.cli.project import Project, load_project
 
-CDKTF_CLI = "cdktf-cli@0.21.0"
-NODE_SILENCE = {"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+AutoApprove = Annotated[
+    bool, typer.Option("--auto-approve", help="Apply without asking (CI, scripts).")
+]
 
 
-def _config_and_root() -> tuple[str, Path]:
-    from infra.config import CONFIG_ENV, DEFAULT_PATH, load_config
-
-    path = Path(os.environ.get(CONFIG_ENV) or DEFAULT_PATH)
-    if not path.is_file():
-        fail(
-            f"no project file {path}: write one with `mlpoc init --cloud aws|gcp ...`, "
-            f"or point {CONFIG_ENV} at it"
-        )
-    config = load_config(path)  # ConfigError names each bad field: one line, exit 2
-    root = Path.cwd()
-    if not (root / "cdktf.json").is_file():
-        fail(f"no cdktf.json in {root}: run this from the mlpoc project's root directory")
-    return config.cloud, root
+def synthesize(cdktf: Cdktf) -> Path:
+    """`cdktf synth` (the app through scripts/cdktf-app, as `npx cdktf synth` runs it)."""
+    done = cdktf.run("synth", capture=True)
+    if done.returncode != 0:
+        fail(f"synthesis failed: {last_error(done, 'see cdktf synth')}")
+    return cdktf.project.stack_dir / "cdk.tf.json"
 
 
 def synth(
     outdir: Annotated[Path, typer.Option(help="Where cdktf output goes.")] = Path("cdktf.out"),
 ) -> None:
     """Synthesize the configured cloud's stack to Terraform JSON (no cloud call)."""
-    cloud, _ = _config_and_root()
-    if importlib.util.find_spec("cdktf") is None:
-        fail("cdktf is not installed: pip install -e '.[infra]'")
-    env = {**os.environ, **NODE_SILENCE, "CDKTF_OUTDIR": str(outdir)}
-    with console.status(f"synthesizing the {cloud} stack"):
-        done = subprocess.run([sys.executable, "-m", "infra.main"], env=env, check=False)
+    project = load_project(outdir=outdir)
+    cdktf = Cdktf.for_project(project)
+    with console.status(f"synthesizing the {project.cloud} stack"):
+        path = synthesize(cdktf)
+    console.print(f"[green]✓[/green] {path}")
+    source = cdktf.provider_source
+    console.print(f"providers: {source.describe()}", soft_wrap=True)
+    if source.env.get("TF_CLI_CONFIG_FILE"):
+        console.print(
+            f"by hand: TF_CLI_CONFIG_FILE={source.env['TF_CLI_CONFIG_FILE']} "
+            f"npx cdktf deploy {project.cloud}"
+            + (" --skip-provider-lock" if source.skip_provider_lock else ""),
+            soft_wrap=True,
+        )
+
+
+def _step(text: str) -> None:
+    console.print(f"[green]✓[/green] {text}", soft_wrap=True)
+
+
+def deploy(auto_approve: AutoApprove = False) -> None:
+    """Deploy the configured cloud: the stack and the code (release bundle), one command."""
+    project = load_project()
+    _step(f"project {project.config.name}: {project.cloud}, {project.config.project.region}")
+    cdktf = Cdktf.for_project(project)
+    _step(f"providers from {cdktf.provider_source.describe()}")
+    with console.status(f"synthesizing the {project.cloud} stack"):
+        synthesize(cdktf)
+    _step(f"synthesized {project.stack_dir / 'cdk.tf.json'}")
+    _step(ops(project.cloud).credentials())
+    if not auto_approve and not sys.stdin.isatty():
+        fail("no terminal to confirm the plan on: pass --auto-approve")
+    args = ["--skip-synth", *(["--auto-approve"] if auto_approve else [])]
+    console.print(f"running: cdktf deploy {project.cloud} {' '.join(args)}")
+    done = cdktf.run("deploy", *args)
     if done.returncode != 0:
-        raise typer.Exit(done.returncode)
-    console.print(f"[green]✓[/green] {outdir / 'stacks' / cloud / 'cdk.tf.json'}")
+        fail(f"cdktf deploy {project.cloud} failed (its output is above)", 1)
+    deployed = project.deployed()
+    _step(f"deployed: {deployed.url or 'no service URL'}")
+    console.print(
+        "next: `mlpoc keys create --stack --name me --scope admin`, then `mlpoc status`",
+        soft_wrap=True,
+    )
 
 
-def deploy(
-    auto_approve: Annotated[
-        bool, typer.Option("--auto-approve", help="Apply without asking (CI).")
+def _warn_about_data(project: Project) -> None:
+    deployed = project.deployed()
+    settings = deployed.settings()
+    err_console.print(
+        f"[bold red]mlpoc destroy deletes the {project.cloud} stack of {project.config.name}"
+        "[/bold red], with its data:\n"
+        f"  - every document table ({settings.table_prefix}*): datasets, labels, models, keys\n"
+        f"  - the job queues ({settings.queue}) and whatever they hold\n"
+        f"  - the bucket {settings.bucket} (uploads, model artifacts) if it is empty: "
+        "pass --delete-data to empty it first, else the destroy stops there\n"
+        "  - the services, their identity and alerts; the KMS key is kept (GCP) or scheduled "
+        "for deletion in 30 days (AWS)",
+        soft_wrap=True,
+    )
+
+
+def destroy(
+    auto_approve: AutoApprove = False,
+    delete_data: Annotated[
+        bool,
+        typer.Option("--delete-data", help="Empty the bucket first (every object version)."),
     ] = False,
 ) -> None:
-    """Deploy the configured cloud's stack with `cdktf deploy <cloud>`."""
-    cloud, _ = _config_and_root()
-    cdktf = shutil.which("cdktf")
-    if cdktf is None:
-        fail(f"the cdktf CLI is not installed: npm install -g {CDKTF_CLI} (needs Node.js >= 20)")
-    argv = [cdktf, "deploy", cloud, *(["--auto-approve"] if auto_approve else [])]
-    console.print(f"running: {' '.join(argv[1:])}")
-    done = subprocess.run(argv, env={**os.environ, **NODE_SILENCE}, check=False)
-    raise typer.Exit(done.returncode)
+    """Destroy the configured cloud's stack and, with --delete-data, the data in it."""
+    project = load_project()
+    cloud = ops(project.cloud)
+    _warn_about_data(project)
+    _step(cloud.credentials())
+    if not auto_approve:
+        if not sys.stdin.isatty():
+            fail("no terminal to confirm on: pass --auto-approve to destroy")
+        answer = typer.prompt(f"type the project name ({project.config.name}) to destroy it")
+        if answer.strip() != project.config.name:
+            fail("not confirmed: nothing was destroyed", 1)
+    cdktf = Cdktf.for_project(project)
+    if delete_data:
+        settings = project.deployed().settings()
+        with console.status(f"emptying {settings.bucket}"):
+            count = cloud.empty_bucket(settings)
+        _step(f"emptied {settings.bucket}: {count} object versions deleted")
+    cloud.before_destroy(cdktf)
+    done = cdktf.run("destroy", "--auto-approve")
+    if done.returncode != 0:
+        fail(f"cdktf destroy {project.cloud} failed (its output is above)", 1)
+    _step(f"destroyed the {project.cloud} stack of {project.config.name}")

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from runtime.cli.base import console, emit_json, fail, new_app, plain, table
-from runtime.cli.client import DEFAULT_URL, Api, JsonOption, KeyOption, UrlOption
+from runtime.cli.client import Api, JsonOption, KeyOption, UrlOption
 
 app = new_app("Upload, list and describe datasets; read their stored predictions.")
 
@@ -43,7 +43,7 @@ def upload(
         bool, typer.Option("--unlabelled", help="The file may lack the target column.")
     ] = False,
     model: Annotated[str | None, typer.Option(help="Model name (default: the dataset's).")] = None,
-    url: UrlOption = DEFAULT_URL,
+    url: UrlOption = None,
     api_key: KeyOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -73,7 +73,7 @@ def upload(
 
 @app.command("list")
 def list_datasets(
-    url: UrlOption = DEFAULT_URL, api_key: KeyOption = None, as_json: JsonOption = False
+    url: UrlOption = None, api_key: KeyOption = None, as_json: JsonOption = False
 ) -> None:
     """List datasets with their row and label counts."""
     with Api(url, api_key) as api:
@@ -103,7 +103,7 @@ def list_datasets(
 
 @app.command()
 def describe(
-    name: str, url: UrlOption = DEFAULT_URL, api_key: KeyOption = None, as_json: JsonOption = False
+    name: str, url: UrlOption = None, api_key: KeyOption = None, as_json: JsonOption = False
 ) -> None:
     """Columns and their kinds, row count, label counts."""
     with Api(url, api_key) as api:
@@ -120,7 +120,7 @@ def predictions(
     record_id: Annotated[
         list[str] | None, typer.Argument(help="Record ids (default: every stored prediction).")
     ] = None,
-    url: UrlOption = DEFAULT_URL,
+    url: UrlOption = None,
     api_key: KeyOption = None,
     as_json: JsonOption = False,
 ) -> None:

@@ -12,21 +12,17 @@ the demo is killed) keeps two demos off one directory.
 from __future__ import annotations
 
 import contextlib
-import csv
 import fcntl
-import io
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from runtime.cli.base import (
     INTERRUPTED,
@@ -34,11 +30,10 @@ from runtime.cli.base import (
     emit_json,
     err_console,
     fail,
-    format_metrics,
     table,
 )
 from runtime.cli.client import Api
-from runtime.cli.jobs import wait_for_job
+from runtime.cli.loop import Steps, api_ready, run_loop
 from runtime.cli.processes import (
     Child,
     check_port,
@@ -50,11 +45,7 @@ from runtime.cli.processes import (
     wait_until,
 )
 
-DATASET = "wine"
-MODEL = "wine"
-UNLABELLED_SHARE = 0.3
 STARTUP_SECONDS = 60
-JOB_SECONDS = 120
 STOP_GRACE_SECONDS = 10
 LOCK_NAME = ".mlpoc-demo.lock"
 # The children's settings: everything else at its default. Short polls keep the demo brisk.
@@ -148,115 +139,24 @@ def _child_env(root: Path, port: int) -> dict[str, str]:
     return {**env, **CHILD_SETTINGS, "MLPOC_DATA_DIR": str(root), "PORT": str(port)}
 
 
-def _step(out: Console, text: str) -> Callable[[str], None]:
-    start = time.monotonic()
-
-    def done(detail: str = "") -> None:
-        took = time.monotonic() - start
-        out.print(
-            f"[green]✓[/green] {text}"
-            + (f": {escape(detail)}" if detail else "")
-            + f" ({took:.1f} s)",
-            soft_wrap=True,
-        )
-
-    return done
-
-
 def _run(root: Path, port: int, children: list[Child], out: Console) -> dict[str, Any]:
     url = f"http://127.0.0.1:{port}"
     env = _child_env(root, port)
     logs = root / "logs"
+    steps = Steps(out)
 
-    done = _step(out, "started the API and a worker")
+    done = steps.start("started the API and a worker")
     with out.status("starting the API and a worker (local backend)"):
         token = _admin_key(root)  # also creates the databases before two processes race to
         children.append(spawn("api", python_module("runtime.api"), env, logs / "api.log"))
         children.append(spawn("worker", python_module("runtime.worker"), env, logs / "worker.log"))
         wait_until(
-            lambda: _ready(url), timeout=STARTUP_SECONDS, child=children[0], what="API start"
+            lambda: api_ready(url), timeout=STARTUP_SECONDS, child=children[0], what="API start"
         )
     done(f"{url}, data in {root}")
 
     with Api(url, token, timeout=60) as api:
-        frame, truth = _wine()
-        done = _step(out, "uploaded scikit-learn's wine dataset")
-        if api.status(f"/datasets/{DATASET}") == 200:  # a --data-dir of an earlier demo
-            dataset = api.get(f"/datasets/{DATASET}")
-            done(f"already there, {dataset['rows']} rows")
-        else:
-            with out.status("uploading the wine dataset"):
-                dataset = api.post(
-                    "/datasets",
-                    files={"file": ("wine.csv", _csv(frame), "text/csv")},
-                    data={"name": DATASET, "target": "target", "id_column": "record_id"},
-                )
-            done(f"{dataset['rows']} rows, {dataset['labelled']} labelled")
-
-        done = _step(out, "labelled the unlabelled records through the API")
-        with out.status("labelling"):
-            waiting = api.pages(f"/datasets/{DATASET}/records", unlabelled="true", limit=1000)
-            labels = [
-                {"record_id": r["record_id"], "label": truth[r["record_id"]]} for r in waiting
-            ]
-            if labels:
-                api.post(f"/datasets/{DATASET}/labels", json={"labels": labels})
-        done(f"{len(labels)} labels")
-
-        done = _step(out, "trained through the job queue")
-        train = api.post("/jobs", json={"type": "train", "dataset": DATASET, "model": MODEL})
-        train = wait_for_job(api, train["id"], out, "training", JOB_SECONDS)
-        version = int(train["result"]["version"])
-        metrics = train["result"]["metrics"]
-        done(f"{MODEL} v{version}: {format_metrics(metrics)}")
-
-        done = _step(out, "promoted to production")
-        current = None
-        if api.status(f"/models/{MODEL}/aliases/production") == 200:
-            current = api.get(f"/models/{MODEL}/aliases/production")["version"]
-        api.put(
-            f"/models/{MODEL}/aliases/production",
-            json={"version": version, "expected_version": current, "reason": "mlpoc demo"},
-        )
-        done(f"production -> v{version}")
-
-        done = _step(out, "pre-computed predictions for every record")
-        job = api.post(
-            "/jobs",
-            json={
-                "type": "batch_predict",
-                "dataset": DATASET,
-                "model": MODEL,
-                "alias": "production",
-            },
-        )
-        scored = wait_for_job(api, job["id"], out, "batch prediction", JOB_SECONDS)
-        stored = api.pages(f"/datasets/{DATASET}/predictions", limit=1000)
-        done(f"{len(stored)} stored")
-
-        done = _step(out, "answered predictions")
-        samples = [frame.index[frame["target_true"] == c][0] for c in sorted(set(truth.values()))]
-        answers = []
-        for index in samples:
-            record_id = str(frame.at[index, "record_id"])
-            features = {
-                c: float(frame.at[index, c]) for c in frame.columns if c not in _NOT_FEATURES
-            }
-            online = api.post(f"/models/{MODEL}/predict", json={"row": features})
-            ahead = api.post(
-                f"/datasets/{DATASET}/predictions/lookup", json={"record_ids": [record_id]}
-            )["found"]
-            answers.append(
-                {
-                    "record_id": record_id,
-                    "expected": truth[record_id],
-                    "value": online["value"],
-                    "version": online["version"],
-                    "stored_value": ahead[0]["value"] if ahead else None,
-                }
-            )
-        done(f"{sum(a['value'] == a['expected'] for a in answers)}/{len(answers)} right")
-        api_metrics = _prometheus(api.get("/metrics"))
+        loop = run_loop(api, steps)
 
     return {
         "api_url": url,
@@ -264,48 +164,9 @@ def _run(root: Path, port: int, children: list[Child], out: Console) -> dict[str
         "ui_url": f"{url}/ui/",
         "data_dir": str(root),
         "api_key": token,
-        "model": MODEL,
-        "version": version,
-        "metrics": metrics,
-        "dataset": {
-            "name": DATASET,
-            "rows": dataset["rows"],
-            "labelled_at_upload": dataset["labelled"],
-            "labelled_through_api": len(labels),
-        },
-        "jobs": {"train": train["id"], "batch_predict": scored["id"]},
-        "batch_predict": scored["result"],
-        "stored_predictions": len(stored),
-        "predictions": answers,
-        "api_metrics": api_metrics,
+        **loop,
         "processes": {child.name: child.pid for child in children},
     }
-
-
-_NOT_FEATURES = ("record_id", "target", "target_true")
-
-
-def _wine() -> tuple[Any, dict[str, str]]:
-    """Wine as a frame with record ids and class names; some targets blanked out (the
-    truth for every record is kept to play the annotator)."""
-    import numpy as np
-    from sklearn.datasets import load_wine
-
-    bunch = load_wine(as_frame=True)
-    frame = bunch.frame
-    names = [str(n) for n in bunch.target_names]
-    frame.insert(0, "record_id", [f"wine-{i:03d}" for i in range(len(frame))])
-    frame["target_true"] = [names[t] for t in frame.pop("target")]
-    blank = np.random.default_rng(0).random(len(frame)) < UNLABELLED_SHARE
-    frame["target"] = frame["target_true"].where(~blank, "")
-    truth = dict(zip(frame["record_id"], frame["target_true"], strict=True))
-    return frame, truth
-
-
-def _csv(frame: Any) -> bytes:
-    text = io.StringIO()
-    frame.drop(columns=["target_true"]).to_csv(text, index=False, quoting=csv.QUOTE_MINIMAL)
-    return text.getvalue().encode()
 
 
 def _admin_key(root: Path) -> str:
@@ -317,23 +178,6 @@ def _admin_key(root: Path) -> str:
     adapters = build_adapters(COLLECTIONS, Settings(backend="local", data_dir=root))
     _, token = api_keys.create(adapters.documents, "mlpoc-demo", ["admin"])
     return token
-
-
-def _ready(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/readyz", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
-def _prometheus(text: str) -> dict[str, float]:
-    """The API's own counters worth showing: predictions and enqueued jobs."""
-    samples: dict[str, float] = {}
-    for line in text.splitlines():
-        if line.startswith(("mlpoc_predictions_total", "mlpoc_jobs_enqueued_total")):
-            name, _, value = line.rpartition(" ")
-            samples[name] = float(value)
-    return samples
 
 
 def _report(result: dict[str, Any], keep_running: bool) -> None:

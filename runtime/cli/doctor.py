@@ -1,13 +1,14 @@
-"""`mlpoc doctor`: check each prerequisite, say what it is for and how to install it.
+"""`mlpoc doctor`: check each prerequisite of the chosen cloud's deploy, say what it is for
+and how to get it.
 
-Nothing here calls a cloud: credentials are looked for where the SDKs look (environment
-variables, their files), never read or tried.
+Nothing here calls a cloud: credentials are looked for where the SDKs look, never tried;
+the provider source is decided exactly as `mlpoc deploy` decides it (`infra.mirror`).
+Optional checks (Docker, the emulators) are reported but never fail the doctor.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 import shutil
 import subprocess
@@ -18,9 +19,10 @@ from pathlib import Path
 
 import typer
 
-from runtime.cli.base import console, emit_json, table
+from runtime.cli.base import UserError, console, emit_json, table
+from runtime.cli.cdktf import CDKTF_CLI, Cdktf
 from runtime.cli.client import JsonOption
-from runtime.cli.cloud import CDKTF_CLI
+from runtime.cli.project import Project, load_project
 
 MISSING = 1
 
@@ -32,13 +34,14 @@ class Check:
     ok: bool
     found: str
     fix: str = ""
+    required: bool = True
 
 
 def _version(argv: list[str]) -> str | None:
-    if shutil.which(argv[0]) is None:
+    if shutil.which(argv[0]) is None and not Path(argv[0]).is_file():
         return None
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
     text = (done.stdout or done.stderr).strip().splitlines()
@@ -48,6 +51,13 @@ def _version(argv: list[str]) -> str | None:
 def _major(text: str | None) -> int:
     match = re.search(r"(\d+)\.\d+", text or "")
     return int(match.group(1)) if match else 0
+
+
+def _project() -> Project | None:
+    try:
+        return load_project()
+    except (UserError, ValueError):  # reported by project_file() with its message
+        return None
 
 
 def python() -> Check:
@@ -84,13 +94,74 @@ def terraform() -> Check:
 
 
 def cdktf_cli() -> Check:
-    found = _version(["cdktf", "--version"])
+    local = Path("node_modules/.bin/cdktf")
+    found = _version([str(local), "--version"]) if local.is_file() else None
     return Check(
-        "cdktf CLI 0.21.0",
+        "cdktf CLI 0.21.0 (pinned)",
+        "synth, deploy, destroy",
+        found == "0.21.0",
+        found or ("not installed in node_modules" if not local.is_file() else "not working"),
+        f"make install (npm ci installs {CDKTF_CLI} from package-lock.json)",
+    )
+
+
+def project_file() -> Check:
+    try:
+        project = load_project()
+    except UserError as exc:
+        return Check("mlpoc.toml", "synth, deploy", False, str(exc), "mlpoc init --cloud aws|gcp")
+    except ValueError as exc:  # infra.config.ConfigError: the bad fields
+        return Check("mlpoc.toml", "synth, deploy", False, str(exc), "fix the named fields")
+    config = project.config
+    return Check(
+        "mlpoc.toml",
+        "synth, deploy",
+        True,
+        f"{project.config_path.name}: {config.name} on {config.cloud} ({config.project.region})",
+    )
+
+
+def providers() -> Check:
+    project = _project()
+    if project is None:
+        return Check("Terraform providers", "deploy", False, "no valid mlpoc.toml", "see above")
+    try:
+        source = Cdktf.for_project(project).provider_source
+    except UserError as exc:
+        return Check("Terraform providers", "deploy", False, str(exc), "fix the mirror")
+    missing = ", ".join(p.short for p in source.missing)
+    return Check(
+        "Terraform providers",
         "deploy",
+        True,
+        source.describe() + (f" (a mirror here lacks {missing})" if missing else ""),
+        "",
+    )
+
+
+def credentials() -> Check:
+    from runtime.cli.operate import ops
+
+    project = _project()
+    if project is None:
+        return Check("cloud credentials", "deploy", False, "no valid mlpoc.toml", "see above")
+    try:
+        found = ops(project.cloud).credentials()
+    except UserError as exc:
+        return Check(f"{project.cloud} credentials", "deploy, status, logs, keys", False, "none",
+                     str(exc))  # fmt: skip
+    return Check(f"{project.cloud} credentials", "deploy, status, logs, keys", True, found)
+
+
+def docker() -> Check:
+    found = _version(["docker", "--version"])
+    return Check(
+        "Docker (optional)",
+        "trying the image locally: the platforms build it themselves",
         found is not None,
         found or "not found",
-        f"npm install -g {CDKTF_CLI}",
+        "install Docker to run `docker build -f deploy/Dockerfile .`",
+        required=False,
     )
 
 
@@ -102,49 +173,6 @@ def cdktf_python() -> Check:
         ok,
         "installed" if ok else "not installed",
         "pip install -e '.[infra]'",
-    )
-
-
-def aws_credentials() -> Check:
-    home = Path.home() / ".aws"
-    sources = [
-        name
-        for name, present in (
-            ("AWS_ACCESS_KEY_ID", bool(os.environ.get("AWS_ACCESS_KEY_ID"))),
-            ("AWS_PROFILE", bool(os.environ.get("AWS_PROFILE"))),
-            ("~/.aws/credentials", (home / "credentials").is_file()),
-            ("~/.aws/config", (home / "config").is_file()),
-        )
-        if present
-    ]
-    return Check(
-        "AWS credentials",
-        "deploy to AWS",
-        bool(sources),
-        ", ".join(sources) if sources else "none configured",
-        "aws configure (or aws sso login); then `aws sts get-caller-identity`",
-    )
-
-
-def gcp_credentials() -> Check:
-    adc = Path.home() / ".config" / "gcloud" / "application_default_credentials.json"
-    sources = [
-        name
-        for name, present in (
-            (
-                "GOOGLE_APPLICATION_CREDENTIALS",
-                bool(os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")),
-            ),
-            ("application default credentials", adc.is_file()),
-        )
-        if present
-    ]
-    return Check(
-        "Google Cloud credentials",
-        "deploy to GCP",
-        bool(sources),
-        ", ".join(sources) if sources else "none configured",
-        "gcloud auth application-default login",
     )
 
 
@@ -171,31 +199,35 @@ def emulators() -> Check:
     ):
         (parts if importlib.util.find_spec(module) else missing).append(label)
     return Check(
-        "emulators (tests)",
-        "make test",
+        "emulators (optional)",
+        "mlpoc rehearse, make test",
         not missing,
         ("missing: " + ", ".join(missing)) if missing else ", ".join(parts),
         "gcloud components install pubsub-emulator cloud-firestore-emulator; Java 17; "
-        "pip install -e '.[aws,gcp,dev]'",
+        "pip install -e '.[rehearse]'",
+        required=False,
     )
 
 
 CHECKS: tuple[Callable[[], Check], ...] = (
     python,
+    project_file,
     node,
-    terraform,
     cdktf_cli,
     cdktf_python,
-    aws_credentials,
-    gcp_credentials,
+    terraform,
+    providers,
+    credentials,
+    docker,
     emulators,
 )
 
 
 def doctor(as_json: JsonOption = False) -> None:
-    """Check Python, Node, terraform, the cdktf CLI, cloud credentials and the emulators.
+    """Check what the chosen cloud's deploy needs: project file, Node, the pinned cdktf CLI,
+    terraform and its providers, that cloud's credentials; Docker and the emulators too.
 
-    Exit code 1 if anything is missing (the local demo needs only Python)."""
+    Exit code 1 if a required one is missing (the local demo needs only Python)."""
     with console.status("checking prerequisites"):
         checks = [check() for check in CHECKS]
     if as_json:
@@ -207,7 +239,9 @@ def doctor(as_json: JsonOption = False) -> None:
                 ["", "prerequisite", "needed for", "found"],
                 [
                     (
-                        "[green]ok[/green]" if c.ok else "[red]missing[/red]",
+                        "[green]ok[/green]"
+                        if c.ok
+                        else ("[red]missing[/red]" if c.required else "[yellow]absent[/yellow]"),
                         c.name,
                         c.needed_for,
                         c.found,
@@ -217,7 +251,7 @@ def doctor(as_json: JsonOption = False) -> None:
             )
         )
         for check in checks:
-            if not check.ok:
+            if not check.ok and check.fix:
                 console.print(f"[bold]{check.name}[/bold]: {check.fix}", soft_wrap=True)
-    if not all(c.ok for c in checks):
+    if not all(c.ok for c in checks if c.required):
         raise typer.Exit(MISSING)

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from runtime.cli.base import console, emit_json, err_console, fail, new_app, table
-from runtime.cli.client import DEFAULT_URL, Api, JsonOption, KeyOption, UrlOption
+from runtime.cli.client import Api, JsonOption, KeyOption, UrlOption
 
 app = new_app("Training and batch-prediction jobs.")
 FAILED_JOB = 1
@@ -56,7 +56,7 @@ def list_jobs(
     state: Annotated[str | None, typer.Option(help="queued, running, succeeded or failed.")] = None,
     job_type: Annotated[str | None, typer.Option("--type", help="train or batch_predict.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many.")] = 50,
-    url: UrlOption = DEFAULT_URL,
+    url: UrlOption = None,
     api_key: KeyOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -83,7 +83,7 @@ def list_jobs(
 @app.command()
 def show(
     job_id: str,
-    url: UrlOption = DEFAULT_URL,
+    url: UrlOption = None,
     api_key: KeyOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -96,7 +96,7 @@ def show(
 def wait(
     job_id: str,
     timeout: Annotated[float, typer.Option(help="Seconds to wait at most.")] = 600,
-    url: UrlOption = DEFAULT_URL,
+    url: UrlOption = None,
     api_key: KeyOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -113,7 +113,7 @@ def batch_predict(
     alias: Annotated[str | None, typer.Option(help="Alias to score with.")] = None,
     version: Annotated[int | None, typer.Option(help="Version to score with.")] = None,
     wait_: Annotated[bool, typer.Option("--wait", help="Wait until it ends.")] = False,
-    url: UrlOption = DEFAULT_URL,
+    url: UrlOption = None,
     api_key: KeyOption = None,
     as_json: JsonOption = False,
 ) -> None:

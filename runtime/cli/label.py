@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from runtime.cli.base import console, emit_json, fail, plain, table
-from runtime.cli.client import DEFAULT_URL, Api, JsonOption, KeyOption, UrlOption
+from runtime.cli.client import Api, JsonOption, KeyOption, UrlOption
 
 
 def parse_label(text: str) -> str | int | float:
@@ -36,7 +36,7 @@ def label(
         bool, typer.Option("--unlabelled", help="List the records still waiting for a label.")
     ] = False,
     text: Annotated[bool, typer.Option("--text", help="Keep labels as text (no numbers).")] = False,
-    url: UrlOption = DEFAULT_URL,
+    url: UrlOption = None,
     api_key: KeyOption = None,
     as_json: JsonOption = False,
 ) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from runtime.cli.base import console, emit_json, format_metrics, new_app, plain, table
-from runtime.cli.client import DEFAULT_URL, Api, JsonOption, KeyOption, UrlOption
+from runtime.cli.client import Api, JsonOption, KeyOption, UrlOption
 
 app = new_app("Model versions and aliases (promote, rollback).")
 AliasOption = Annotated[str, typer.Option(help="The alias to move.")]
@@ -30,7 +30,7 @@ def _alias(api: Api, model: str, alias: str) -> dict[str, Any] | None:
 def list_versions(
     model: Annotated[str, typer.Argument(help="Model name (by default a dataset's name).")],
     alias: Annotated[str, typer.Option(help="Alias to mark in the list.")] = "production",
-    url: UrlOption = DEFAULT_URL,
+    url: UrlOption = None,
     api_key: KeyOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -78,7 +78,7 @@ def promote(
     alias: AliasOption = "production",
     expect: ExpectOption = None,
     reason: Annotated[str, typer.Option(help="Recorded in the alias history.")] = "",
-    url: UrlOption = DEFAULT_URL,
+    url: UrlOption = None,
     api_key: KeyOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -100,7 +100,7 @@ def rollback(
     alias: AliasOption = "production",
     expect: ExpectOption = None,
     reason: Annotated[str, typer.Option(help="Recorded in the alias history.")] = "rollback",
-    url: UrlOption = DEFAULT_URL,
+    url: UrlOption = None,
     api_key: KeyOption = None,
     as_json: JsonOption = False,
 ) -> None:

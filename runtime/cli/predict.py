@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from runtime.cli.base import console, emit_json, fail, table
-from runtime.cli.client import DEFAULT_URL, Api, JsonOption, KeyOption, UrlOption
+from runtime.cli.client import Api, JsonOption, KeyOption, UrlOption
 from runtime.cli.label import parse_label
 
 
@@ -25,7 +25,7 @@ def predict(
     ] = None,
     alias: Annotated[str | None, typer.Option(help="Alias to ask (default: production).")] = None,
     version: Annotated[int | None, typer.Option(help="A version instead of an alias.")] = None,
-    url: UrlOption = DEFAULT_URL,
+    url: UrlOption = None,
     api_key: KeyOption = None,
     as_json: JsonOption = False,
 ) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from runtime.cli.base import console, err_console, fail
-from runtime.cli.client import DEFAULT_URL, Api, JsonOption, KeyOption, UrlOption
+from runtime.cli.client import Api, JsonOption, KeyOption, UrlOption
 from runtime.cli.jobs import show_job, wait_for_job
 
 
@@ -33,7 +33,7 @@ def train(
         list[str] | None, typer.Option(help="Trainer parameter key=value (repeatable).")
     ] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Wait for the job to end.")] = False,
-    url: UrlOption = DEFAULT_URL,
+    url: UrlOption = None,
     api_key: KeyOption = None,
     as_json: JsonOption = False,
 ) -> None:

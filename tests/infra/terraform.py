@@ -1,6 +1,6 @@
 """Run the `terraform` CLI on a synthesized stack: offline, provider from a local mirror.
 
-Nothing here downloads anything: the CLI configuration written by `cli_config` installs
+Nothing here downloads anything: the CLI configuration written by `infra.mirror.cli_config` installs
 hashicorp/aws from the filesystem mirror the machine image ships and forbids direct
 registry access, so `init` fails loudly rather than reach the network. Every command runs
 in its own process group with a hard timeout; on timeout the whole group (terraform and
@@ -21,17 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-PROVIDER_SOURCE = "registry.terraform.io/hashicorp/aws"
-PROVIDER_VERSION = "5.100.0"
-# Where a machine image or a developer usually keeps an unpacked provider mirror.
-MIRROR_CANDIDATES = (
-    Path("/opt/tf-plugins"),
-    Path("/usr/local/share/terraform/plugins"),
-    Path("/usr/share/terraform/plugins"),
-    Path.home() / ".terraform.d" / "plugins",
-)
+from infra.mirror import MIRROR_CANDIDATES, MIRROR_ENV, Provider, cli_config, mirror_has
+
+PROVIDER = Provider("registry.terraform.io/hashicorp/aws", "5.100.0")
+PROVIDER_SOURCE, PROVIDER_VERSION = PROVIDER.source, PROVIDER.version
 TERRAFORM_ENV = "MLPOC_TERRAFORM"
-MIRROR_ENV = "MLPOC_TF_PROVIDER_MIRROR"
 
 
 class TerraformUnavailable(RuntimeError):
@@ -54,38 +48,19 @@ def find_terraform() -> Path:
     return Path(found)
 
 
-def _has_provider(mirror: Path) -> bool:
-    version_dir = mirror / PROVIDER_SOURCE / PROVIDER_VERSION
-    return any(version_dir.glob("*/terraform-provider-aws_*"))
-
-
 def find_provider_mirror() -> Path:
-    """An unpacked filesystem mirror holding hashicorp/aws PROVIDER_VERSION."""
+    """An unpacked filesystem mirror holding hashicorp/aws PROVIDER_VERSION (the product's
+    own search: infra.mirror)."""
     configured = os.environ.get(MIRROR_ENV)
     candidates = [Path(configured)] if configured else list(MIRROR_CANDIDATES)
     for candidate in candidates:
-        if _has_provider(candidate):
+        if mirror_has(candidate, PROVIDER):
             return candidate
     looked = ", ".join(str(c) for c in candidates)
     raise TerraformUnavailable(
         f"no filesystem mirror of {PROVIDER_SOURCE} {PROVIDER_VERSION} (looked in {looked}; "
         f"expected <mirror>/{PROVIDER_SOURCE}/{PROVIDER_VERSION}/<os_arch>/"
         f"terraform-provider-aws_*): set {MIRROR_ENV} to the mirror directory"
-    )
-
-
-def cli_config(mirror: Path) -> str:
-    """A CLI configuration that installs the AWS provider from `mirror` and nothing else."""
-    return (
-        "provider_installation {\n"
-        "  filesystem_mirror {\n"
-        f"    path    = {json.dumps(str(mirror))}\n"
-        f"    include = [{json.dumps(PROVIDER_SOURCE)}]\n"
-        "  }\n"
-        "  direct {\n"
-        '    exclude = ["registry.terraform.io/*/*"]\n'
-        "  }\n"
-        "}\n"
     )
 
 
@@ -114,7 +89,7 @@ class Terraform:
         binary, mirror = find_terraform(), find_provider_mirror()
         workdir.mkdir(parents=True, exist_ok=True)
         config = workdir / "terraformrc"
-        config.write_text(cli_config(mirror))
+        config.write_text(cli_config(mirror, [PROVIDER]))
         base = {
             "TF_CLI_CONFIG_FILE": str(config),
             "TF_IN_AUTOMATION": "1",

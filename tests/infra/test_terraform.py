@@ -1,5 +1,6 @@
-"""Real Terraform on the synthesized AWS stack: init + validate offline, and a full
-apply / use / plan / destroy cycle against a moto server.
+"""Real Terraform on the synthesized AWS stack: init + validate offline from the provider
+mirror, and the emulator variant's switches (`mlpoc rehearse aws`, tested in
+tests/cli/test_rehearse.py, applies it to moto with the real cdktf CLI).
 
 terraform and the hashicorp/aws provider mirror must be on the machine (the image ships
 both); a missing one fails the test with what to install, it is never skipped.
@@ -10,13 +11,12 @@ from __future__ import annotations
 import copy
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.infra.emulator import BEYOND_MOTO, emulator_variant
+from infra.aws.emulator import BEYOND_MOTO, emulator_variant, switched_off
 from tests.infra.terraform import (
     MIRROR_ENV,
     PROVIDER_VERSION,
@@ -24,7 +24,6 @@ from tests.infra.terraform import (
     TerraformUnavailable,
     find_provider_mirror,
 )
-from tests.servers.moto import DUMMY_AWS_ENV, start_moto
 
 if TYPE_CHECKING:
     from tests.infra.conftest import Synth
@@ -38,7 +37,6 @@ DATA_PLANE_TYPES = (
     "aws_iam_role",
     "aws_iam_role_policy",
 )
-CYCLE_TIMEOUT_SECONDS = 480
 
 
 def _terraform(workdir: Path, env: dict[str, str] | None = None) -> Terraform:
@@ -122,8 +120,12 @@ def test_unknown_service_is_refused() -> None:
 
 
 @pytest.mark.slow
-def test_emulator_variant_of_the_stack_keeps_the_data_plane(aws_stack: dict[str, Any]) -> None:
-    variant = emulator_variant(aws_stack, "http://127.0.0.1:1")
+def test_emulator_variant_of_the_stack_keeps_the_data_plane(
+    aws_stack: dict[str, Any], aws_synth: Synth
+) -> None:
+    variant = emulator_variant(aws_stack, "http://127.0.0.1:1", aws_synth.owners)
+    # The services component goes whole (EB's service role and its managed policies too).
+    assert set(aws_synth.owners["app"]) <= set(variant.removed)
     assert set(DATA_PLANE_TYPES) <= _types(variant.config)
     assert not any(t.startswith(BEYOND_MOTO) for t in _types(variant.config))
     assert any(t.startswith(BEYOND_MOTO) for t in _types(aws_stack)), "the stack lost EB/budget"
@@ -132,6 +134,11 @@ def test_emulator_variant_of_the_stack_keeps_the_data_plane(aws_stack: dict[str,
     assert "aws_sqs_queue.jobs_queue.redrive_policy" in variant.ignored_changes
     text = json.dumps(variant.config)
     assert "elastic_beanstalk" not in text and "budgets_budget" not in text
+    # cdktf's own output map names no dropped output (its deploy would look for them).
+    assert "service_url" in variant.removed_outputs
+    assert "service_url" not in json.dumps(variant.config["//"])
+    said = "\n".join(switched_off(variant))
+    assert "aws_elastic_beanstalk_environment" in said and "aws_budgets_budget" in said
 
 
 @pytest.mark.slow
@@ -148,89 +155,3 @@ def test_init_and_validate_full_stack(aws_stack: dict[str, Any], tmp_path: Path)
     lock = (tf.workdir / ".terraform.lock.hcl").read_text()
     assert f'version     = "{PROVIDER_VERSION}"' in lock, lock
     print(f"\nterraform init+validate (full AWS stack): {elapsed:.1f} s")
-
-
-@pytest.fixture
-def moto_endpoint(tmp_path: Path) -> Iterator[str]:
-    """A moto server of this test's own, so the apply cannot disturb the contract suite."""
-    server = start_moto(tmp_path / "moto-logs")
-    try:
-        yield f"http://{server.host}"
-    finally:
-        server.stop()
-
-
-def _empty_bucket(endpoint: str, bucket: str, region: str) -> None:
-    """Delete every version in the bucket, as an operator must before `destroy` (the stack
-    rightly has no force_destroy)."""
-    import boto3
-
-    s3 = boto3.client("s3", endpoint_url=endpoint, region_name=region)
-    listing = s3.list_object_versions(Bucket=bucket)
-    doomed = [
-        {"Key": v["Key"], "VersionId": v["VersionId"]}
-        for v in listing.get("Versions", []) + listing.get("DeleteMarkers", [])
-    ]
-    if doomed:
-        s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed})
-
-
-@pytest.mark.slow
-@pytest.mark.aws
-@pytest.mark.timeout(CYCLE_TIMEOUT_SECONDS)
-def test_apply_use_plan_destroy_on_moto(
-    aws_stack: dict[str, Any],
-    moto_endpoint: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Apply the AWS data plane (KMS, S3, SQS + DLQ, DynamoDB, ECR, IAM) to moto, run the
-    runtime's adapters configured only from `terraform output`, then check that a second
-    plan is clean and that destroy removes everything.
-
-    Elastic Beanstalk and AWS Budgets are beyond moto (it cannot apply either), so they and
-    what only they use are kept out of this apply by tests/infra/emulator.py; the test
-    above validates them with the rest of the stack.
-    """
-    from adapters import Settings, build_adapters
-    from runtime.schema import COLLECTIONS
-
-    variant = emulator_variant(aws_stack, moto_endpoint)
-    tf = _terraform(tmp_path / "apply")
-    tf.write_config(variant.config, "cdk.tf.json")
-    timings: dict[str, float] = {}
-    started = time.monotonic()
-    timings["init"] = tf.init().seconds
-    timings["apply"] = tf.apply(timeout=300).seconds
-
-    outputs = tf.output()
-    fields = {name: outputs[name] for name in Settings.model_fields if name in outputs}
-    settings = Settings(backend="aws", **fields)
-    assert settings.bucket and settings.queue and settings.dead_letter_queue
-    for name, value in {**DUMMY_AWS_ENV, "AWS_ENDPOINT_URL": moto_endpoint}.items():
-        monkeypatch.setenv(name, value)
-    adapters = build_adapters(COLLECTIONS, settings)
-
-    info = adapters.blobs.put("models/m/1/model.skops", b"weights", create_only=True)
-    assert adapters.blobs.get(info.key) == b"weights"
-    adapters.queue.send('{"job_id": "j1"}', {"kind": "train"})
-    received = adapters.queue.receive(1, lease_seconds=30, wait_seconds=2)
-    assert [m.body for m in received] == ['{"job_id": "j1"}']
-    adapters.queue.ack(received[0])
-    adapters.documents.put("jobs", "j1", {"state": "queued", "created_at": "2025-01-01"})
-    page = adapters.documents.query("jobs", "state", "queued")
-    assert [d.id for d in page.items] == ["j1"]
-
-    plan_started = time.monotonic()
-    changes = tf.plan_changes(timeout=240)
-    timings["plan"] = time.monotonic() - plan_started
-    assert changes is None, f"second plan is not clean:\n{changes}"
-
-    _empty_bucket(moto_endpoint, settings.bucket, settings.region or "us-east-1")
-    timings["destroy"] = tf.destroy(timeout=240).seconds
-    assert tf.state_addresses() == []
-    print(
-        "\nterraform cycle on moto: "
-        + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in timings.items())
-        + f", total {time.monotonic() - started:.1f} s"
-    )

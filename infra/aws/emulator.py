@@ -1,21 +1,24 @@
 """Every emulator-only switch, in one place: the AWS stack as moto server can apply it.
 
-`emulator_variant` takes the synthesized AWS `cdk.tf.json` and returns the configuration the
-Terraform test applies to moto. What is deployed and what is tested differ by exactly the
-switches below, each with the reason it exists; nothing else anywhere changes the stack.
+`emulator_variant` takes the synthesized AWS `cdk.tf.json` and returns the configuration
+`mlpoc rehearse aws` deploys to moto with the real cdktf CLI (the app rewrites its output
+through `rewrite` when `infra.clouds.EMULATOR_ENDPOINT_ENV` is set). What is deployed and what is
+rehearsed differ by exactly the switches below, each with the reason it exists; nothing else
+anywhere changes the stack.
 
 1. PROVIDER_SWITCHES: dummy keys, no credential/metadata/account lookups, path-style S3,
    every service's endpoint on the moto server, few retries (moto answers 500 for calls it
    lacks, and the default retries would hang for many minutes).
-2. BEYOND_MOTO: Elastic Beanstalk and Budgets resources, whatever only they reference, and
-   the outputs that name them are dropped: moto cannot apply them (EB tags, DescribeEvents
-   and application versions; Budgets tags and subscribers are missing).
+2. BEYOND_MOTO: Elastic Beanstalk and Budgets resources, every block of the components that
+   consist of them (BEYOND_MOTO_COMPONENTS: the services, with EB's own service role and the
+   release bundle object; the budget), whatever only they reference, and the outputs that
+   name them are dropped: moto cannot apply them (EB tags, DescribeEvents and application
+   versions; Budgets tags and subscribers; the managed policies of EB's service role).
 3. Bucket-policy Deny statements with a Condition (the TLS-only statement) are dropped, and
    a bucket policy left with no statement with them: moto evaluates any conditional Deny
    as matching, so it would deny every request.
 4. `lifecycle.ignore_changes` on SQS redrive policies: moto re-serializes their JSON, so
    every plan would show a whitespace-only diff.
-5. State in a local file in the working directory: the test owns its state.
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 # Resource type prefixes moto cannot apply (see 2. above).
 BEYOND_MOTO = ("aws_elastic_beanstalk_", "aws_budgets_")
+BEYOND_MOTO_COMPONENTS = ("app", "budget")  # infra.logical ids: the services, the budget
 
 # Endpoint names (the provider's canonical ones) of every service the stack may touch,
 # all pointed at moto so that nothing can reach a real AWS endpoint.
@@ -111,20 +116,55 @@ class EmulatorVariant:
     ignored_changes: list[str] = field(default_factory=list)
 
 
-def emulator_variant(stack: Mapping[str, Any], endpoint: str) -> EmulatorVariant:
+def emulator_variant(
+    stack: Mapping[str, Any], endpoint: str, owners: Mapping[str, list[str]] | None = None
+) -> EmulatorVariant:
     """The synthesized AWS stack with every emulator-only switch applied (module docstring).
 
-    `endpoint` is moto server's URL, e.g. "http://127.0.0.1:5000". The input is not changed.
-    Raises ValueError if the stack has something a switch cannot handle.
+    `endpoint` is moto server's URL, e.g. "http://127.0.0.1:5000"; `owners` the Terraform
+    addresses each component made (`SystemStack.owners`). The input is not changed. Raises
+    ValueError if the stack has something a switch cannot handle.
     """
     variant = EmulatorVariant(copy.deepcopy(dict(stack)))
-    _drop_beyond_moto(variant)
+    owned = {a for c in BEYOND_MOTO_COMPONENTS for a in (owners or {}).get(c, [])}
+    _drop_beyond_moto(variant, owned)
     _point_provider_at(variant.config, endpoint)
     _drop_conditional_bucket_denies(variant)
     _ignore_redrive_reserialization(variant)
-    variant.config.setdefault("terraform", {})["backend"] = {"local": {"path": "terraform.tfstate"}}
     _prune_empty(variant.config)
     return variant
+
+
+def switched_off(variant: EmulatorVariant) -> list[str]:
+    """What the emulator run leaves out or bends, one line each (printed by the rehearsal)."""
+    kinds = sorted({a.removeprefix("data.").split(".")[0] for a in variant.removed})
+    lines = (
+        [
+            "not applied (moto cannot carry Elastic Beanstalk, AWS Budgets, EB's managed "
+            f"policies): {', '.join(kinds)}"
+        ]
+        if kinds
+        else []
+    )
+    if variant.removed_outputs:
+        lines.append(f"outputs left out with them: {', '.join(sorted(variant.removed_outputs))}")
+    lines += [
+        f"bucket policy statement dropped (moto denies every request under it): {s.get('sid')}"
+        for s in variant.dropped_statements
+    ]
+    if variant.ignored_changes:
+        lines.append(
+            "changes ignored (moto re-serializes the JSON): " + ", ".join(variant.ignored_changes)
+        )
+    lines.append("provider pointed at the emulator with dummy keys, 2 retries")
+    return lines
+
+
+def rewrite(path: Path, endpoint: str, owners: Mapping[str, list[str]]) -> list[str]:
+    """Replace the synthesized stack at `path` by its emulator variant; what was switched off."""
+    variant = emulator_variant(json.loads(path.read_text(encoding="utf-8")), endpoint, owners)
+    path.write_text(json.dumps(variant.config, indent=2, sort_keys=True), encoding="utf-8")
+    return switched_off(variant)
 
 
 def _prune_empty(config: dict[str, Any]) -> None:
@@ -165,11 +205,11 @@ def _references(body: Any, known: Mapping[Node, Any]) -> set[Node]:
     return found
 
 
-def _drop_beyond_moto(variant: EmulatorVariant) -> None:
+def _drop_beyond_moto(variant: EmulatorVariant, owned: set[str]) -> None:
     config = variant.config
     nodes = _nodes(config)
     refs = {node: _references(body, nodes) - {node} for node, body in nodes.items()}
-    removed = {node for node in nodes if node[1].startswith(BEYOND_MOTO)}
+    removed = {n for n in nodes if n[1].startswith(BEYOND_MOTO) or address(n) in owned}
     changed = True
     while changed:
         changed = False
@@ -190,6 +230,10 @@ def _drop_beyond_moto(variant: EmulatorVariant) -> None:
         if _references(body, nodes) & removed:
             del outputs[name]
             variant.removed_outputs.append(name)
+    # cdktf's own map of output names (construct id -> output) must not name them either.
+    for names in config.get("//", {}).get("outputs", {}).values():
+        for construct_id in [k for k, v in names.items() if v in variant.removed_outputs]:
+            del names[construct_id]
     if _references(config.get("locals", {}), nodes) & removed:
         raise ValueError("a local value references a resource beyond moto; extend emulator.py")
 
@@ -203,7 +247,7 @@ def _service_of(type_: str) -> str:
             return service
     raise ValueError(
         f"{type_}: no moto endpoint known for this resource type; add it to "
-        "tests/infra/emulator.py (ENDPOINT_SERVICES and _SERVICE_OF_PREFIX)"
+        "infra/aws/emulator.py (ENDPOINT_SERVICES and _SERVICE_OF_PREFIX)"
     )
 
 
