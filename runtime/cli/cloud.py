@@ -84,14 +84,18 @@ def deploy(auto_approve: AutoApprove = False) -> None:
 
 
 def _warn_about_data(project: Project) -> None:
-    deployed = project.deployed()
-    settings = deployed.settings()
+    env = project.deployed().environment
+
+    def setting(name: str) -> str:
+        return env.get(f"MLPOC_{name.upper()}", "?")
+
     err_console.print(
         f"[bold red]mlpoc destroy deletes the {project.cloud} stack of {project.config.name}"
         "[/bold red], with its data:\n"
-        f"  - every document table ({settings.table_prefix}*): datasets, labels, models, keys\n"
-        f"  - the job queues ({settings.queue}) and whatever they hold\n"
-        f"  - the bucket {settings.bucket} (uploads, model artifacts) if it is empty: "
+        f"  - every document table ({setting('table_prefix')}*): datasets, labels, models, "
+        "keys\n"
+        f"  - the job queues ({setting('queue')}) and whatever they hold\n"
+        f"  - the bucket {setting('bucket')} (uploads, model artifacts) if it is empty: "
         "pass --delete-data to empty it first, else the destroy stops there\n"
         "  - the services, their identity and alerts; the KMS key is kept (GCP) or scheduled "
         "for deletion in 30 days (AWS)",
@@ -109,8 +113,9 @@ def destroy(
     """Destroy the configured cloud's stack and, with --delete-data, the data in it."""
     project = load_project()
     cloud = ops(project.cloud)
+    credentials = cloud.credentials()
     _warn_about_data(project)
-    _step(cloud.credentials())
+    _step(credentials)
     if not auto_approve:
         if not sys.stdin.isatty():
             fail("no terminal to confirm on: pass --auto-approve to destroy")

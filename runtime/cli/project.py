@@ -96,9 +96,13 @@ class Deployed:
         return Settings.load(**fields)
 
 
+OUTDIR_ENV = "MLPOC_CDKTF_OUTDIR"
+
+
 def load_project(root: Path | None = None, outdir: Path | None = None) -> Project:
     """The project in the current directory (or `root`): cdktf.json and mlpoc.toml must be
-    there ($MLPOC_CONFIG points at another project file)."""
+    there ($MLPOC_CONFIG points at another project file; $MLPOC_CDKTF_OUTDIR moves cdktf.out
+    and with it the state, which lives beside it)."""
     from infra.config import CONFIG_ENV, DEFAULT_PATH
 
     root = (root or Path.cwd()).resolve()
@@ -111,7 +115,8 @@ def load_project(root: Path | None = None, outdir: Path | None = None) -> Projec
             f"no project file {config_path}: write one with `mlpoc init --cloud aws|gcp ...`, "
             f"or point {CONFIG_ENV} at it"
         )
-    project = Project(root, config_path.resolve(), (outdir or root / "cdktf.out").resolve())
+    outdir = outdir or Path(os.environ.get(OUTDIR_ENV) or root / "cdktf.out")
+    project = Project(root, config_path.resolve(), outdir.resolve())
     _ = project.config  # validate now: a bad field is the first thing the user hears
     return project
 
@@ -126,7 +131,7 @@ def deployed_url() -> str | None:
     if not (root / "cdktf.json").is_file() or not config_path.is_file():
         return None
     try:
-        project = Project(root, config_path, root / "cdktf.out")
+        project = Project(root, config_path, Path(os.environ.get(OUTDIR_ENV) or root / "cdktf.out"))
         outputs = project.outputs()
     except ConfigError:
         return None
