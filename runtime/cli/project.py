@@ -106,8 +106,6 @@ def load_project(root: Path | None = None, outdir: Path | None = None) -> Projec
     from infra.config import CONFIG_ENV, DEFAULT_PATH
 
     root = (root or Path.cwd()).resolve()
-    if not (root / "cdktf.json").is_file():
-        fail(f"no cdktf.json in {root}: run this from the mlpoc project's root directory")
     configured = os.environ.get(CONFIG_ENV)
     config_path = Path(configured) if configured else root / DEFAULT_PATH
     if not config_path.is_file():
@@ -118,6 +116,8 @@ def load_project(root: Path | None = None, outdir: Path | None = None) -> Projec
     outdir = outdir or Path(os.environ.get(OUTDIR_ENV) or root / "cdktf.out")
     project = Project(root, config_path.resolve(), outdir.resolve())
     _ = project.config  # validate now: a bad field is the first thing the user hears
+    if not (root / "cdktf.json").is_file():
+        fail(f"no cdktf.json in {root}: run this from the mlpoc project's root directory")
     return project
 
 

@@ -26,5 +26,6 @@ def test_every_command_is_documented() -> None:
     for command in ("init", "serve", "worker", "demo", "datasets upload", "datasets list",
                     "label", "train", "jobs list", "models list", "models promote",
                     "models rollback", "predict", "keys create", "keys revoke", "keys list",
-                    "synth", "deploy", "doctor", "bench"):  # fmt: skip
+                    "synth", "deploy", "status", "logs", "destroy", "rehearse", "doctor",
+                    "bench"):  # fmt: skip
         assert f"#### `mlpoc {command}`" in text
