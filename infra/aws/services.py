@@ -247,3 +247,10 @@ def _environment_settings(
         ElasticBeanstalkEnvironmentSetting(namespace=namespace, name=name, value=value)
         for (namespace, name), value in values.items()
     ]
+
+
+def option_table() -> str:
+    """The README's table of every option setting, with its reason (a test keeps it equal)."""
+    rows = ["| namespace | option | why |", "| --- | --- | --- |"]
+    rows += [f"| `{ns}` | `{name}` | {why} |" for (ns, name), why in OPTION_REASONS.items()]
+    return "\n".join(rows)

@@ -19,8 +19,6 @@ import typer
 from runtime.cli.base import console, emit_json, fail
 from runtime.cli.client import JsonOption
 
-DEFAULT_REGIONS = {"aws": "eu-west-1", "gcp": "europe-west1"}
-
 
 def _default_name() -> str:
     name = re.sub(r"[^a-z0-9-]+", "-", Path.cwd().name.lower()).strip("-")
@@ -77,19 +75,20 @@ def init(
     as_json: JsonOption = False,
 ) -> None:
     """Write mlpoc.toml for a cloud (asks for what the flags leave out, on a terminal)."""
+    from infra.clouds import CLOUDS, section
     from infra.config import CONFIG_ENV, DEFAULT_PATH, parse_config
 
     target = path or Path(os.environ.get(CONFIG_ENV) or DEFAULT_PATH)
     if target.exists() and not force:
         fail(f"{target} exists: pass --force to overwrite it, or --path for another file")
-    cloud = _value(cloud, "--cloud", "Cloud (aws or gcp)", None)
-    if cloud not in DEFAULT_REGIONS:
-        fail(f"--cloud must be aws or gcp, got {cloud!r}")
+    cloud = _value(cloud, "--cloud", f"Cloud ({' or '.join(CLOUDS)})", None)
+    if cloud not in CLOUDS:
+        fail(f"--cloud must be {' or '.join(CLOUDS)}, got {cloud!r}")
     data: dict[str, dict[str, Any]] = {
         "project": {
             "name": _value(name, "--name", "Project name", _default_name()),
             "cloud": cloud,
-            "region": _value(region, "--region", "Region", DEFAULT_REGIONS[cloud]),
+            "region": _value(region, "--region", "Region", section(cloud).DEFAULT_REGION),
             "image_tag": image_tag,
         },
         "budget": {
@@ -116,4 +115,6 @@ def init(
     console.print(
         f"wrote {target} ({cloud}, project {config.name}, region {config.project.region})"
     )
-    console.print("next: `mlpoc doctor`, then `mlpoc synth` and `mlpoc deploy`")
+    console.print(
+        f"next: `mlpoc doctor`, `mlpoc rehearse {cloud}` (no account needed), then `mlpoc deploy`"
+    )

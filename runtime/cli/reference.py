@@ -60,7 +60,8 @@ def reference(app: typer.Typer) -> str:
     root = typer.main.get_command(app)
     lines = [
         "Data commands (`datasets`, `label`, `train`, `jobs`, `models`, `predict`) talk to the "
-        "API: `--url` (env `MLPOC_API_URL`, default `http://127.0.0.1:8080`) and `--api-key` "
+        "API: `--url` (env `MLPOC_API_URL`; default: the stack deployed from this directory, "
+        "else `http://127.0.0.1:8080`) and `--api-key` "
         "(env `MLPOC_API_KEY`). Every command takes `--help`; `mlpoc --debug ...` shows "
         "tracebacks. Exit codes: 0 done, 1 refused or failed (the API's message), 2 a user "
         "error (configuration, unreachable service, port in use), 130 interrupted.",

@@ -22,7 +22,7 @@ from infra.aws.identity import (
     S3_OBJECT_ACTIONS,
     SQS_ACTIONS,
 )
-from infra.aws.services import OPTION_REASONS, SERVICE_ROLE_POLICIES
+from infra.aws.services import OPTION_REASONS, SERVICE_ROLE_POLICIES, option_table
 from infra.bundle import Bundle
 from runtime.schema import COLLECTIONS
 from tests.infra.conftest import Synth
@@ -339,3 +339,12 @@ def test_outputs_name_everything_the_runtime_needs(tf: Synth) -> None:
 def test_state_path_does_not_depend_on_the_working_directory(tf: Synth) -> None:
     assert tf.tf["terraform"]["backend"] == {"local": {"path": "../../../terraform.aws.tfstate"}}
     assert tf.tf["terraform"]["required_providers"]["aws"]["version"] == "5.100.0"
+
+
+def test_readme_lists_every_option_setting_with_its_reason() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = re.search(r"<!-- eb-options:start -->\n(.*?)\n<!-- eb-options:end -->", readme, re.S)
+    assert block, "README lost its eb-options markers"
+    assert block.group(1) == option_table(), (
+        "README's Elastic Beanstalk options are stale: paste infra.aws.services.option_table()"
+    )
