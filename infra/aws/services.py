@@ -5,9 +5,7 @@ uploads to the bucket as an application version. Every option setting has its re
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from cdktf import AssetType, TerraformAsset, TerraformResourceLifecycle
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.elastic_beanstalk_application import ElasticBeanstalkApplication
 from cdktf_cdktf_provider_aws.elastic_beanstalk_application_version import (
     ElasticBeanstalkApplicationVersion,
@@ -25,6 +23,7 @@ from cdktf_cdktf_provider_aws.s3_object import S3Object
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 
 from adapters.settings import Settings
+from infra.assets import release_asset
 from infra.aws.config import AwsSection, application_name, environment_name
 from infra.aws.security import policy_document, statement
 from infra.build import BuildContext, builder
@@ -138,19 +137,12 @@ def _service_role(ctx: BuildContext) -> IamRole:
 def _bundle_object(ctx: BuildContext, bundle: Bundle) -> S3Object:
     """The release bundle as a Terraform asset, uploaded under its digest. A new release is a
     new object and a new application version, made before the old ones go."""
-    staging = Path(str(ctx.stack.node.root.outdir)) / "bundles"  # type: ignore[attr-defined]
-    asset = TerraformAsset(
-        ctx.stack,
-        "release_bundle",
-        path=str(bundle.write(staging)),
-        type=AssetType.FILE,
-    )
     return S3Object(
         ctx.stack,
         f"{ctx.id}_bundle",
         bucket=ctx.read(Kind.BUCKET, S3Bucket).id,
         key=f"{BUNDLE_PREFIX}/{bundle.digest}.zip",
-        source=asset.path,
+        source=release_asset(ctx.stack, bundle),
         content_type="application/zip",
         server_side_encryption="aws:kms",
         kms_key_id=ctx.read(Kind.KEY, KmsKey).arn,

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
-from cdktf import AssetType, TerraformAsset, TerraformResourceLifecycle
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_google.app_engine_application import AppEngineApplication
 from cdktf_cdktf_provider_google.app_engine_flexible_app_version import (
     AppEngineFlexibleAppVersion,
@@ -32,6 +31,7 @@ from cdktf_cdktf_provider_google.storage_bucket import StorageBucket
 from cdktf_cdktf_provider_google.storage_bucket_object import StorageBucketObject
 
 from adapters.settings import Settings
+from infra.assets import release_asset
 from infra.build import BuildContext, builder
 from infra.bundle import Bundle
 from infra.config import ServiceSection
@@ -102,16 +102,12 @@ class Services:
 def _bundle_object(ctx: BuildContext, bundle: Bundle) -> StorageBucketObject:
     """The release bundle as a Terraform asset, uploaded under its digest (the bucket's
     default key encrypts it)."""
-    staging = Path(str(ctx.stack.node.root.outdir)) / "bundles"  # type: ignore[attr-defined]
-    asset = TerraformAsset(
-        ctx.stack, "release_bundle", path=str(bundle.write(staging)), type=AssetType.FILE
-    )
     return StorageBucketObject(
         ctx.stack,
         f"{ctx.id}_bundle",
         bucket=ctx.read(Kind.BUCKET, StorageBucket).name,
         name=f"{BUNDLE_PREFIX}/{bundle.digest}.zip",
-        source=asset.path,
+        source=release_asset(ctx.stack, bundle),
         content_type="application/zip",
         lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
     )
