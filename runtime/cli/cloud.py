@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from runtime.cli.base import console, err_console, fail
+from runtime.cli.base import console, err_console, fail, plain
 from runtime.cli.cdktf import Cdktf, last_error
 from runtime.cli.operate import ops
 from runtime.cli.project import Project, load_project
@@ -76,7 +76,7 @@ def deploy(auto_approve: AutoApprove = False) -> None:
     if done.returncode != 0:
         fail(f"cdktf deploy {project.cloud} failed (its output is above)", 1)
     deployed = project.deployed()
-    _step(f"deployed: {deployed.url or 'no service URL'}")
+    _step(f"deployed: {plain(deployed.url or 'no service URL')}")
     console.print(
         "next: `mlpoc keys create --stack --name me --scope admin`, then `mlpoc status`",
         soft_wrap=True,
@@ -92,10 +92,10 @@ def _warn_about_data(project: Project) -> None:
     err_console.print(
         f"[bold red]mlpoc destroy deletes the {project.cloud} stack of {project.config.name}"
         "[/bold red], with its data:\n"
-        f"  - every document table ({setting('table_prefix')}*): datasets, labels, models, "
-        "keys\n"
-        f"  - the job queues ({setting('queue')}) and whatever they hold\n"
-        f"  - the bucket {setting('bucket')} (uploads, model artifacts) if it is empty: "
+        f"  - every document table ({plain(setting('table_prefix'))}*): datasets, labels, "
+        "models, keys\n"
+        f"  - the job queues ({plain(setting('queue'))}) and whatever they hold\n"
+        f"  - the bucket {plain(setting('bucket'))} (uploads, model artifacts) if it is empty: "
         "pass --delete-data to empty it first, else the destroy stops there\n"
         "  - the services, their identity and alerts; the KMS key is kept (GCP) or scheduled "
         "for deletion in 30 days (AWS)",

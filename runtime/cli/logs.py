@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from runtime.cli.base import console, emit_json, fail
+from runtime.cli.base import console, emit_json, fail, plain
 from runtime.cli.client import JsonOption
 from runtime.cli.operate import ops
 from runtime.cli.project import load_project
@@ -37,5 +37,9 @@ def logs(
     if not lines:
         console.print(f"no log lines in the last {minutes} minutes")
     for line in lines:
-        console.print(f"{line.timestamp} [dim]{line.source}[/dim] {line.message}",
-                      markup=True, highlight=False, soft_wrap=True)  # fmt: skip
+        # Log lines are data from the services: printed as plain text, never as markup.
+        console.print(
+            f"{plain(line.timestamp)} [dim]{plain(line.source)}[/dim] {plain(line.message)}",
+            highlight=False,
+            soft_wrap=True,
+        )
