@@ -239,9 +239,8 @@ def doctor(as_json: JsonOption = False) -> None:
                 ["", "prerequisite", "needed for", "found"],
                 [
                     (
-                        "[green]ok[/green]"
-                        if c.ok
-                        else ("[red]missing[/red]" if c.required else "[yellow]absent[/yellow]"),
+                        # Cells are plain text (base.table): no markup.
+                        "ok" if c.ok else ("MISSING" if c.required else "absent"),
                         c.name,
                         c.needed_for,
                         c.found,

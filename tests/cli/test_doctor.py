@@ -58,3 +58,13 @@ def test_missing_project_file_is_reported(tmp_path: Path) -> None:
     code, checks = _doctor(tmp_path, None)
     assert code == 1
     assert not checks["mlpoc.toml"]["ok"] and "mlpoc init" in checks["mlpoc.toml"]["found"]
+
+
+def test_the_table_is_plain_text(tmp_path: Path) -> None:
+    (tmp_path / "mlpoc.toml").write_text(AWS_TOML)
+    env = {**clean_env(), "MLPOC_CONFIG": str(tmp_path / "mlpoc.toml"), "HOME": str(tmp_path)}
+    env["MLPOC_CDKTF_OUTDIR"] = str(tmp_path / "cdktf.out")
+    done = run_cli("doctor", env=env, cwd=REPO, timeout=120)
+    assert (
+        "Terraform" in done.stdout and "[green]" not in done.stdout and "[red]" not in done.stdout
+    )
