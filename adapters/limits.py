@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters.errors import TooLarge
-from adapters.ports import Collection
+
+if TYPE_CHECKING:
+    from adapters.ports import Collection
 
 MAX_MESSAGE_BYTES = 256 * 1024
 MAX_DOCUMENT_BYTES = 350_000
@@ -73,6 +75,14 @@ def check_document(doc_id: str, data: Mapping[str, Any], *, size: int | None = N
 def check_lease(seconds: float) -> None:
     if not 0 < seconds <= MAX_LEASE_SECONDS:
         raise ValueError(f"lease must be in (0, {MAX_LEASE_SECONDS}] seconds, got {seconds}")
+
+
+def check_release_delay(seconds: float) -> None:
+    """The delay of `JobQueue.release`: 0 (at once) up to the portable ceiling."""
+    if not 0 <= seconds <= MAX_RELEASE_DELAY_SECONDS:
+        raise ValueError(
+            f"delay_seconds must be in [0, {MAX_RELEASE_DELAY_SECONDS}], got {seconds}"
+        )
 
 
 # SQS returns at most 10 messages per ReceiveMessage; the same ceiling everywhere.

@@ -13,13 +13,15 @@ import json
 import math
 from typing import Any
 
-# Firestore and SQLite pages are bounded here so one call cannot pull a whole collection.
+# One page holds at most this many items on every backend: S3's and GCS's listing ceiling,
+# and a bound for Firestore and SQLite so one call cannot pull a whole collection.
 MAX_PAGE_LIMIT = 1000
 
 
-def check_limit(limit: int) -> None:
+def check_limit(limit: int, name: str = "limit") -> None:
+    """A page size (`limit` of a query or scan, `page_size` of a listing): 1..1000."""
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_LIMIT:
-        raise ValueError(f"limit must be in 1..{MAX_PAGE_LIMIT}, got {limit!r}")
+        raise ValueError(f"{name} must be in 1..{MAX_PAGE_LIMIT}, got {limit!r}")
 
 
 def encode_token(value: Any) -> str:

@@ -9,16 +9,24 @@ Shared rules, so that behaviour does not depend on the cloud:
   `BackendUnavailable`, never an SDK exception.
 - Size ceilings (`adapters.limits`) are checked before anything is sent.
 - Pagination is a `Page` with an opaque `next_token`; `None` means the last page.
+- Argument checks live here, once (kombu style): each public method checks its arguments
+  the same way for every backend, then calls a small hook (`_put`, `_receive`, `_query`...)
+  that the backend fills in. A backend never sees an argument the contract refuses.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Iterator, Mapping
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any, Generic, Literal, TypeVar
 
+from adapters import limits
+from adapters.errors import Conflict
 from adapters.naming import ID_ATTRIBUTE
+from adapters.pagination import check_limit
 
 T = TypeVar("T")
 
@@ -31,6 +39,24 @@ class Page(Generic[T]):
 
     items: list[T]
     next_token: str | None = None
+
+
+def iter_pages(fetch: Callable[[str | None], Page[T]]) -> Iterator[Page[T]]:
+    """Every page, first to last: `fetch(token)` returns the page after `token` (None: the
+    first). The one pagination loop; the ports' `iter*` methods and the CLI use it."""
+    token: str | None = None
+    while True:
+        page = fetch(token)
+        yield page
+        token = page.next_token
+        if token is None:
+            return
+
+
+def iter_items(fetch: Callable[[str | None], Page[T]]) -> Iterator[T]:
+    """Every item of every page (see `iter_pages`)."""
+    for page in iter_pages(fetch):
+        yield from page.items
 
 
 # --------------------------------------------------------------------------- blobs
@@ -53,7 +79,6 @@ class BlobStore(abc.ABC):
     segments (`limits.check_blob_key`; a bad key is a ValueError on every backend).
     """
 
-    @abc.abstractmethod
     def put(
         self,
         key: str,
@@ -69,38 +94,64 @@ class BlobStore(abc.ABC):
         two writers racing for one key get exactly one success.
         Returns the stored size and SHA-256 of the content.
         """
+        limits.check_blob_key(key)
+        return self._put(key, data, create_only=create_only, content_type=content_type)
 
-    @abc.abstractmethod
     def get(self, key: str) -> bytes:
         """The whole content of `key`; `NotFound` if absent."""
+        limits.check_blob_key(key)
+        return self._get(key)
 
-    @abc.abstractmethod
     def open(self, key: str) -> IO[bytes]:
         """A readable binary stream of `key` (use as a context manager); `NotFound` if absent."""
+        limits.check_blob_key(key)
+        return self._open(key)
 
-    @abc.abstractmethod
     def exists(self, key: str) -> bool:
         """Whether `key` exists."""
+        limits.check_blob_key(key)
+        return self._exists(key)
 
-    @abc.abstractmethod
     def list(
         self, prefix: str = "", *, page_size: int = 1000, page_token: str | None = None
     ) -> Page[BlobInfo]:
-        """Keys starting with `prefix`, in lexicographic order, one page at a time."""
+        """Keys starting with `prefix`, in lexicographic order, one page at a time
+        (`page_size` 1..1000, the ceiling S3 and GCS share)."""
+        check_limit(page_size, "page_size")
+        if page_token is not None and not isinstance(page_token, str):
+            raise ValueError(f"invalid page token: {page_token!r}")
+        return self._list(prefix, page_size, page_token)
 
-    @abc.abstractmethod
     def delete(self, key: str) -> None:
         """Remove `key`. Deleting a missing key is not an error (as on S3 and GCS)."""
+        limits.check_blob_key(key)
+        self._delete(key)
 
     def iter(self, prefix: str = "", *, page_size: int = 1000) -> Iterator[BlobInfo]:
         """Every key under `prefix`, following pagination."""
-        token: str | None = None
-        while True:
-            page = self.list(prefix, page_size=page_size, page_token=token)
-            yield from page.items
-            token = page.next_token
-            if token is None:
-                return
+        return iter_items(lambda token: self.list(prefix, page_size=page_size, page_token=token))
+
+    # The backend's hooks, called with checked arguments.
+
+    @abc.abstractmethod
+    def _put(
+        self, key: str, data: bytes | IO[bytes], *, create_only: bool, content_type: str | None
+    ) -> BlobInfo: ...
+
+    @abc.abstractmethod
+    def _get(self, key: str) -> bytes: ...
+
+    @abc.abstractmethod
+    def _open(self, key: str) -> IO[bytes]: ...
+
+    @abc.abstractmethod
+    def _exists(self, key: str) -> bool: ...
+
+    @abc.abstractmethod
+    def _list(self, prefix: str, page_size: int, page_token: str | None) -> Page[BlobInfo]: ...
+
+    @abc.abstractmethod
+    def _delete(self, key: str) -> None: ...
 
 
 # --------------------------------------------------------------------------- queue
@@ -130,13 +181,14 @@ class JobQueue(abc.ABC):
 
     max_deliveries: int
 
-    @abc.abstractmethod
     def send(self, body: str, attributes: Mapping[str, str] | None = None) -> str:
         """Enqueue; returns the message id. The body is a non-empty str; at most 10
         attributes, str to non-empty str (ValueError otherwise). `TooLarge` past 256 KiB
         (body + attributes), checked before sending."""
+        attrs = dict(attributes or {})
+        limits.check_message(body, attrs)
+        return self._send(body, attrs)
 
-    @abc.abstractmethod
     def receive(
         self, max_messages: int = 1, *, lease_seconds: float = 60, wait_seconds: float = 0
     ) -> list[Message]:
@@ -145,27 +197,32 @@ class JobQueue(abc.ABC):
         Waits up to `wait_seconds` for a first message (long polling); may return fewer
         than asked, or none.
         """
+        limits.check_receive(max_messages, lease_seconds, wait_seconds)
+        return self._receive(max_messages, lease_seconds, wait_seconds)
 
-    @abc.abstractmethod
     def extend(self, message: Message, lease_seconds: float) -> None:
         """Make the lease end `lease_seconds` (<= 600) from now. Raises `NotFound` where the
         backend can tell the lease was lost (local, SQS); Pub/Sub cannot tell and ignores it."""
+        limits.check_lease(lease_seconds)
+        self._extend(message, lease_seconds)
 
     @abc.abstractmethod
     def ack(self, message: Message) -> None:
         """Remove the message for good (it will not be delivered again)."""
 
-    @abc.abstractmethod
     def release(self, message: Message, *, delay_seconds: float = 0) -> None:
-        """Give the message back: visible again after `delay_seconds` (0: at once).
+        """Give the message back: visible again after `delay_seconds` (0..600; 0: at once).
         Counts as a failed delivery towards `max_deliveries`."""
+        limits.check_release_delay(delay_seconds)
+        self._release(message, delay_seconds)
 
-    @abc.abstractmethod
     def receive_dead_letters(
         self, max_messages: int = 10, *, lease_seconds: float = 60
     ) -> list[Message]:
         """Messages from the dead-letter queue (`dead_letter=True`), leased like `receive`;
         ack one to drop it, or let the lease lapse to leave it there."""
+        limits.check_receive(max_messages, lease_seconds)
+        return self._receive_dead_letters(max_messages, lease_seconds)
 
     @abc.abstractmethod
     def ping(self) -> None:
@@ -176,6 +233,25 @@ class JobQueue(abc.ABC):
     def purge_dead_letters(self) -> int:
         """Drop every message in the dead-letter queue; returns how many were dropped where
         the backend can tell (otherwise -1)."""
+
+    # The backend's hooks, called with checked arguments.
+
+    @abc.abstractmethod
+    def _send(self, body: str, attributes: dict[str, str]) -> str: ...
+
+    @abc.abstractmethod
+    def _receive(
+        self, max_messages: int, lease_seconds: float, wait_seconds: float
+    ) -> list[Message]: ...
+
+    @abc.abstractmethod
+    def _extend(self, message: Message, lease_seconds: float) -> None: ...
+
+    @abc.abstractmethod
+    def _release(self, message: Message, delay_seconds: float) -> None: ...
+
+    @abc.abstractmethod
+    def _receive_dead_letters(self, max_messages: int, lease_seconds: float) -> list[Message]: ...
 
 
 # --------------------------------------------------------------------------- documents
@@ -238,6 +314,13 @@ class Document:
     version: str
 
 
+# Compare-and-swap: how often `DocumentStore.modify` re-reads after losing a race, and how
+# long it waits in between (jittered, doubling up to the cap) so racers spread out.
+MODIFY_ATTEMPTS = 20
+MODIFY_BACKOFF_SECONDS = 0.005
+MODIFY_BACKOFF_MAX_SECONDS = 0.2
+
+
 class DocumentStore(abc.ABC):
     """JSON documents by (collection, id) with optimistic locking and indexed queries.
 
@@ -245,13 +328,17 @@ class DocumentStore(abc.ABC):
     starting with '_' are reserved for the adapters (`limits.check_fields`), ids follow
     `limits.check_doc_id`; both are ValueErrors. Collections are declared up front
     (`collections`), because DynamoDB tables and Firestore indexes are built from them.
+    Writes check their documents in the backend (`limits.check_document_write`), where the
+    check shares the encoding the backend sends.
     """
 
     collections: Mapping[str, Collection]
 
-    @abc.abstractmethod
     def get(self, collection: str, doc_id: str) -> Document:
         """The document; `NotFound` if absent."""
+        declared = self.collection(collection)
+        limits.check_doc_id(doc_id)
+        return self._get(declared, doc_id)
 
     @abc.abstractmethod
     def put(self, collection: str, doc_id: str, data: JSONDict) -> str:
@@ -267,11 +354,12 @@ class DocumentStore(abc.ABC):
         `NotFound` if absent. Returns the new version. Of two racing updates with the same
         expectation exactly one succeeds."""
 
-    @abc.abstractmethod
     def delete(self, collection: str, doc_id: str, *, expected_version: str | None = None) -> None:
         """Remove; `NotFound` if absent, `Conflict` if `expected_version` is given and stale."""
+        declared = self.collection(collection)
+        limits.check_doc_id(doc_id)
+        self._delete(declared, doc_id, expected_version)
 
-    @abc.abstractmethod
     def query(
         self,
         collection: str,
@@ -282,13 +370,23 @@ class DocumentStore(abc.ABC):
         limit: int = 100,
         page_token: str | None = None,
     ) -> Page[Document]:
-        """Documents whose `field` equals `value`, ordered by the index's `order_by`."""
+        """Documents whose `field` equals `value`, ordered by the index's `order_by`
+        (`limit` 1..1000)."""
+        declared = self.collection(collection)
+        index = declared.index_for(field)
+        if not isinstance(value, str):
+            raise ValueError(f"query value must be a str, got {type(value).__name__}")
+        check_limit(limit)
+        return self._query(declared, index, value, descending, limit, page_token)
 
-    @abc.abstractmethod
     def scan(
         self, collection: str, *, limit: int = 100, page_token: str | None = None
     ) -> Page[Document]:
-        """Every document of the collection, in no promised order, one page at a time."""
+        """Every document of the collection, in no promised order, one page at a time
+        (`limit` 1..1000)."""
+        declared = self.collection(collection)
+        check_limit(limit)
+        return self._scan(declared, limit, page_token)
 
     @abc.abstractmethod
     def put_many(self, collection: str, docs: Iterable[tuple[str, JSONDict]]) -> int:
@@ -296,13 +394,86 @@ class DocumentStore(abc.ABC):
         retrying unprocessed items; every document is checked against the size ceiling
         before the first is sent. Returns how many were written."""
 
+    def iter_query(
+        self,
+        collection: str,
+        field: str,
+        value: str,
+        *,
+        descending: bool = False,
+        page_size: int = 100,
+    ) -> Iterator[Document]:
+        """Every document `query` finds, following pagination (stop early as you please)."""
+        return iter_items(
+            lambda token: self.query(
+                collection, field, value, descending=descending, limit=page_size, page_token=token
+            )
+        )
+
+    def iter_scan(self, collection: str, *, page_size: int = 100) -> Iterator[Document]:
+        """Every document of the collection, following pagination."""
+        return iter_items(lambda token: self.scan(collection, limit=page_size, page_token=token))
+
+    def modify(
+        self, collection: str, doc_id: str, change: Callable[[Document], JSONDict | None]
+    ) -> Document | None:
+        """Read-modify-write by compare-and-swap: `change(current)` returns the new data, or
+        None to leave the document as it is. A write that loses a race to another writer
+        reads again and re-applies `change` (after a short jittered pause), up to
+        `MODIFY_ATTEMPTS` times; then `Conflict`. `NotFound` if absent. Returns the written
+        document, or None if `change` declined. The one retry policy for contended writes."""
+        delay = MODIFY_BACKOFF_SECONDS
+        for attempt in range(MODIFY_ATTEMPTS):
+            if attempt:
+                time.sleep(delay * random.uniform(0.5, 1.0))
+                delay = min(delay * 2, MODIFY_BACKOFF_MAX_SECONDS)
+            current = self.get(collection, doc_id)
+            data = change(current)
+            if data is None:
+                return None
+            try:
+                version = self.update(collection, doc_id, data, expected_version=current.version)
+            except Conflict:
+                continue
+            return Document(doc_id, data, version)
+        raise Conflict(
+            f"document {collection}/{doc_id} is busy: lost {MODIFY_ATTEMPTS} "
+            "compare-and-swap races in a row"
+        )
+
     def collection(self, name: str) -> Collection:
         try:
             return self.collections[name]
-        except KeyError:
+        except (KeyError, TypeError):
             raise ValueError(
                 f"unknown collection {name!r}; declared: {sorted(self.collections)}"
             ) from None
+
+    # The backend's hooks, called with a declared collection and checked arguments.
+
+    @abc.abstractmethod
+    def _get(self, collection: Collection, doc_id: str) -> Document: ...
+
+    @abc.abstractmethod
+    def _delete(
+        self, collection: Collection, doc_id: str, expected_version: str | None
+    ) -> None: ...
+
+    @abc.abstractmethod
+    def _query(
+        self,
+        collection: Collection,
+        index: Index,
+        value: str,
+        descending: bool,
+        limit: int,
+        page_token: str | None,
+    ) -> Page[Document]: ...
+
+    @abc.abstractmethod
+    def _scan(
+        self, collection: Collection, limit: int, page_token: str | None
+    ) -> Page[Document]: ...
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,11 @@
 
 The infra stacks write exactly these variables into Elastic Beanstalk and App Engine (they
 import this model to get the names), so a deployed runtime needs no hand configuration.
+
+Settings are composed, not inherited: each part reads its own model from the same
+environment (`Settings` here for the backend, `runtime.config.RuntimeSettings` for the
+worker, `runtime.api.settings.ApiSettings` for the API); `EnvSettings` is what they share:
+the variable names, `to_env`, and loading with one line per problem.
 """
 
 from __future__ import annotations
@@ -20,10 +25,40 @@ Backend = Literal["local", "aws", "gcp"]
 BACKENDS: tuple[str, ...] = ("local", "aws", "gcp")
 
 
-class Settings(BaseSettings):
-    """Runtime settings. Every field is the environment variable `MLPOC_<FIELD>`."""
+class EnvSettings(BaseSettings):
+    """A settings model whose every field is the environment variable `MLPOC_<FIELD>`. Each
+    model reads only its own fields and ignores the others' variables."""
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as the environment variables that reproduce them."""
+        cls = type(self)
+        return {
+            cls.env_name(name): str(value)
+            for name in cls.model_fields
+            if (value := getattr(self, name)) is not None
+        }
+
+    @classmethod
+    def env_name(cls, field_name: str) -> str:
+        """The environment variable of a field: `bucket` -> `MLPOC_BUCKET`."""
+        if field_name not in cls.model_fields:
+            raise KeyError(f"no setting named {field_name!r}")
+        return f"{ENV_PREFIX}{field_name.upper()}"
+
+    @classmethod
+    def load(cls, **overrides: object) -> Self:
+        """Read the environment (plus overrides), or raise ConfigurationError with one line
+        per problem, each naming the variable to set."""
+        try:
+            return cls(**overrides)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            raise ConfigurationError(_explain(cls, exc)) from None
+
+
+class Settings(EnvSettings):
+    """Backend settings: which backend holds the data, and its resources' names."""
 
     backend: Backend = Field("local", description="Where data lives: local, aws or gcp.")
     data_dir: Path = Field(
@@ -78,31 +113,6 @@ class Settings(BaseSettings):
             ),
         }[backend]
 
-    def to_env(self) -> dict[str, str]:
-        """These settings as the environment variables that reproduce them."""
-        cls = type(self)
-        return {
-            cls.env_name(name): str(value)
-            for name in cls.model_fields
-            if (value := getattr(self, name)) is not None
-        }
-
-    @classmethod
-    def env_name(cls, field_name: str) -> str:
-        """The environment variable of a field: `bucket` -> `MLPOC_BUCKET`."""
-        if field_name not in cls.model_fields:
-            raise KeyError(f"no setting named {field_name!r}")
-        return f"{ENV_PREFIX}{field_name.upper()}"
-
-    @classmethod
-    def load(cls, **overrides: object) -> Self:
-        """Read the environment (plus overrides), or raise ConfigurationError with one line
-        per problem, each naming the variable to set."""
-        try:
-            return cls(**overrides)  # type: ignore[arg-type]
-        except ValidationError as exc:
-            raise ConfigurationError(_explain(cls, exc)) from None
-
 
 def env_name(field_name: str) -> str:
     """The environment variable of a backend settings field: `bucket` -> `MLPOC_BUCKET`."""
@@ -114,7 +124,7 @@ def load_settings(**overrides: object) -> Settings:
     return Settings.load(**overrides)
 
 
-def _explain(model: type[Settings], exc: ValidationError) -> str:
+def _explain(model: type[EnvSettings], exc: ValidationError) -> str:
     lines = []
     for error in exc.errors():
         loc = [str(part) for part in error["loc"] if part != "__root__"]
@@ -128,16 +138,18 @@ def _explain(model: type[Settings], exc: ValidationError) -> str:
     return "invalid mlpoc settings: " + "; ".join(lines)
 
 
-def settings_table(model: type[Settings] = Settings) -> str:
-    """The configuration reference of a settings model as a Markdown table (the README
-    embeds the runtime's; a test keeps the two identical)."""
+def settings_table(*models: type[EnvSettings]) -> str:
+    """The configuration reference of settings models as one Markdown table, a row per
+    variable in the models' order (the README embeds every part's; a test keeps the two
+    identical)."""
     rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
-    for name, info in model.model_fields.items():
-        value = info.default
-        default = (
-            ""
-            if value is None
-            else f"`{json.dumps(value if isinstance(value, int | str) else str(value))}`"
-        )
-        rows.append(f"| `{model.env_name(name)}` | {default} | {info.description} |")
+    for model in models or (Settings,):
+        for name, info in model.model_fields.items():
+            value = info.default
+            default = (
+                ""
+                if value is None
+                else f"`{json.dumps(value if isinstance(value, int | str) else str(value))}`"
+            )
+            rows.append(f"| `{model.env_name(name)}` | {default} | {info.description} |")
     return "\n".join(rows)

@@ -32,7 +32,6 @@ from adapters.aws.items import (
 )
 from adapters.errors import BackendUnavailable, Conflict, NotFound, TooLarge
 from adapters.naming import ID_ATTRIBUTE, VERSION_FIELD, table_name
-from adapters.pagination import check_limit
 from adapters.ports import Collection, Document, DocumentStore, Index, JSONDict, Page
 
 BATCH_SIZE = 25  # BatchWriteItem's ceiling
@@ -53,13 +52,12 @@ class DynamoDocumentStore(DocumentStore):
 
     # ------------------------------------------------------------------ single documents
 
-    def get(self, collection: str, doc_id: str) -> Document:
-        limits.check_doc_id(doc_id)
-        table = self._table(collection)
+    def _get(self, collection: Collection, doc_id: str) -> Document:
+        table = self._table(collection.name)
         with translated(f"get {table}/{doc_id}"):
             response = self.client.get_item(TableName=table, Key=_key(doc_id), ConsistentRead=True)
         if "Item" not in response:
-            raise NotFound(f"document {collection}/{doc_id} does not exist")
+            raise NotFound(f"document {collection.name}/{doc_id} does not exist")
         return from_item(response["Item"])
 
     def put(self, collection: str, doc_id: str, data: JSONDict) -> str:
@@ -100,9 +98,8 @@ class DynamoDocumentStore(DocumentStore):
             raise translate_error(exc, f"write {table}/{doc_id}") from exc
         return version
 
-    def delete(self, collection: str, doc_id: str, *, expected_version: str | None = None) -> None:
-        limits.check_doc_id(doc_id)
-        table = self._table(collection)
+    def _delete(self, collection: Collection, doc_id: str, expected_version: str | None) -> None:
+        table = self._table(collection.name)
         request: dict[str, Any] = {"TableName": table, "Key": _key(doc_id)}
         if expected_version is None:
             request["ConditionExpression"] = "attribute_exists(#id)"
@@ -113,7 +110,7 @@ class DynamoDocumentStore(DocumentStore):
             self.client.delete_item(**request)
         except ClientError as exc:
             if error_code(exc) == _CONDITION_FAILED:
-                raise _stale_or_missing(exc, collection, doc_id, expected_version) from exc
+                raise _stale_or_missing(exc, collection.name, doc_id, expected_version) from exc
             raise translate_error(exc, f"delete {table}/{doc_id}") from exc
         except BotoCoreError as exc:
             raise translate_error(exc, f"delete {table}/{doc_id}") from exc
@@ -134,21 +131,16 @@ class DynamoDocumentStore(DocumentStore):
 
     # ------------------------------------------------------------------ queries
 
-    def query(
+    def _query(
         self,
-        collection: str,
-        field: str,
+        collection: Collection,
+        index: Index,
         value: str,
-        *,
-        descending: bool = False,
-        limit: int = 100,
-        page_token: str | None = None,
+        descending: bool,
+        limit: int,
+        page_token: str | None,
     ) -> Page[Document]:
-        check_limit(limit)
-        index = self.collection(collection).index_for(field)
-        if not isinstance(value, str):
-            raise ValueError(f"query value must be a string, got {value!r}")
-        table = self._table(collection)
+        table = self._table(collection.name)
         scope = f"{table}/{index.name}/{value}/{'desc' if descending else 'asc'}"
         if not value:
             # A GSI cannot hold an empty-string key, so nothing can match (and DynamoDB
@@ -158,7 +150,7 @@ class DynamoDocumentStore(DocumentStore):
             "TableName": table,
             "IndexName": index.name,
             "KeyConditionExpression": "#f = :v",
-            "ExpressionAttributeNames": {"#f": field},
+            "ExpressionAttributeNames": {"#f": index.field},
             "ExpressionAttributeValues": {":v": {"S": value}},
             "ScanIndexForward": not descending,
             "Limit": limit + 1,
@@ -169,11 +161,8 @@ class DynamoDocumentStore(DocumentStore):
             response = self.client.query(**request)
         return _page(response, limit, scope, index)
 
-    def scan(
-        self, collection: str, *, limit: int = 100, page_token: str | None = None
-    ) -> Page[Document]:
-        check_limit(limit)
-        table = self._table(collection)
+    def _scan(self, collection: Collection, limit: int, page_token: str | None) -> Page[Document]:
+        table = self._table(collection.name)
         request: dict[str, Any] = {"TableName": table, "Limit": limit + 1, "ConsistentRead": True}
         if page_token:
             request["ExclusiveStartKey"] = decode_token(table, page_token)

@@ -20,13 +20,11 @@ from typing import IO, Any, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from adapters import limits
 from adapters.aws.errors import error_code, translate_error, translated
 from adapters.ports import BlobInfo, BlobStore, Page
 
 SPOOL_MAX_MEMORY_BYTES = 8 * 1024 * 1024
 READ_CHUNK_BYTES = 1024 * 1024
-MAX_PAGE_SIZE = 1000  # ListObjectsV2's own ceiling
 _NOT_FOUND = ("NoSuchKey", "404")
 # 409 ConditionalRequestConflict: another conditional write to the key is in flight.
 _CREATE_CONFLICT = ("PreconditionFailed", "412", "ConditionalRequestConflict")
@@ -52,15 +50,9 @@ class S3BlobStore(BlobStore):
         self.client = client
         self.bucket = bucket
 
-    def put(
-        self,
-        key: str,
-        data: bytes | IO[bytes],
-        *,
-        create_only: bool = False,
-        content_type: str | None = None,
+    def _put(
+        self, key: str, data: bytes | IO[bytes], *, create_only: bool, content_type: str | None
     ) -> BlobInfo:
-        limits.check_blob_key(key)
         extra: dict[str, Any] = {}
         if create_only:
             extra["IfNoneMatch"] = "*"
@@ -69,14 +61,14 @@ class S3BlobStore(BlobStore):
         if isinstance(data, bytes | bytearray | memoryview):
             body = bytes(data)
             digest = hashlib.sha256(body).digest()
-            return self._put(key, body, len(body), digest, extra)
+            return self._put_object(key, body, len(body), digest, extra)
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_MEMORY_BYTES) as spool:
             reader = _HashingReader(data)
             shutil.copyfileobj(reader, spool, READ_CHUNK_BYTES)
             spool.seek(0)
-            return self._put(key, spool, reader.size, reader.digest.digest(), extra)
+            return self._put_object(key, spool, reader.size, reader.digest.digest(), extra)
 
-    def _put(
+    def _put_object(
         self, key: str, body: Any, size: int, digest: bytes, extra: dict[str, Any]
     ) -> BlobInfo:
         with translated(f"put s3://{self.bucket}/{key}", conflict=_CREATE_CONFLICT):
@@ -90,19 +82,17 @@ class S3BlobStore(BlobStore):
             )
         return BlobInfo(key=key, size=size, sha256=digest.hex())
 
-    def get(self, key: str) -> bytes:
-        with self.open(key) as stream, translated(f"read s3://{self.bucket}/{key}"):
+    def _get(self, key: str) -> bytes:
+        with self._open(key) as stream, translated(f"read s3://{self.bucket}/{key}"):
             return stream.read()
 
-    def open(self, key: str) -> IO[bytes]:
-        limits.check_blob_key(key)
+    def _open(self, key: str) -> IO[bytes]:
         with translated(f"get s3://{self.bucket}/{key}", not_found=_NOT_FOUND):
             response = self.client.get_object(Bucket=self.bucket, Key=key)
         # botocore's StreamingBody is an io.IOBase: readable, iterable, a context manager.
         return cast(IO[bytes], response["Body"])
 
-    def exists(self, key: str) -> bool:
-        limits.check_blob_key(key)
+    def _exists(self, key: str) -> bool:
         action = f"head s3://{self.bucket}/{key}"
         try:
             self.client.head_object(Bucket=self.bucket, Key=key)
@@ -114,11 +104,7 @@ class S3BlobStore(BlobStore):
             raise translate_error(exc, action) from exc
         return True
 
-    def list(
-        self, prefix: str = "", *, page_size: int = 1000, page_token: str | None = None
-    ) -> Page[BlobInfo]:
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}, got {page_size}")
+    def _list(self, prefix: str, page_size: int, page_token: str | None) -> Page[BlobInfo]:
         request: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix, "MaxKeys": page_size}
         if page_token:
             request["ContinuationToken"] = page_token
@@ -131,8 +117,7 @@ class S3BlobStore(BlobStore):
         next_token = response.get("NextContinuationToken") if response.get("IsTruncated") else None
         return Page(items=items, next_token=next_token)
 
-    def delete(self, key: str) -> None:
-        limits.check_blob_key(key)
+    def _delete(self, key: str) -> None:
         # S3's DeleteObject already succeeds on a missing key.
         with translated(f"delete s3://{self.bucket}/{key}"):
             self.client.delete_object(Bucket=self.bucket, Key=key)

@@ -12,7 +12,6 @@ import json
 import logging
 import math
 import time
-from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -98,28 +97,24 @@ class SqsJobQueue(JobQueue):
 
     # ------------------------------------------------------------------ send / receive
 
-    def send(self, body: str, attributes: Mapping[str, str] | None = None) -> str:
-        attributes = dict(attributes or {})
-        limits.check_message(body, attributes)
+    def _send(self, body: str, attributes: dict[str, str]) -> str:
         request: dict[str, Any] = {"QueueUrl": self.queue_url, "MessageBody": body}
         if attributes:
             request["MessageAttributes"] = to_sqs(attributes)
         with translated("send an SQS message"):
             return str(self.client.send_message(**request)["MessageId"])
 
-    def receive(
-        self, max_messages: int = 1, *, lease_seconds: float = 60, wait_seconds: float = 0
+    def _receive(
+        self, max_messages: int, lease_seconds: float, wait_seconds: float
     ) -> list[Message]:
-        return self._receive(
+        return self._pull(
             self.queue_url, max_messages, lease_seconds, wait_seconds, dead_letter=False
         )
 
-    def receive_dead_letters(
-        self, max_messages: int = 10, *, lease_seconds: float = 60
-    ) -> list[Message]:
-        return self._receive(self.dead_letter_url, max_messages, lease_seconds, 0, dead_letter=True)
+    def _receive_dead_letters(self, max_messages: int, lease_seconds: float) -> list[Message]:
+        return self._pull(self.dead_letter_url, max_messages, lease_seconds, 0, dead_letter=True)
 
-    def _receive(
+    def _pull(
         self,
         url: str,
         max_messages: int,
@@ -128,7 +123,6 @@ class SqsJobQueue(JobQueue):
         *,
         dead_letter: bool,
     ) -> list[Message]:
-        limits.check_receive(max_messages, lease_seconds, wait_seconds)
         # Long polls of at most 20 s each until a message arrives or the wait is over.
         deadline = time.monotonic() + wait_seconds
         while True:
@@ -149,16 +143,10 @@ class SqsJobQueue(JobQueue):
 
     # ------------------------------------------------------------------ lease
 
-    def extend(self, message: Message, lease_seconds: float) -> None:
-        limits.check_lease(lease_seconds)
+    def _extend(self, message: Message, lease_seconds: float) -> None:
         self._change_visibility(message, math.ceil(lease_seconds), "extend the lease")
 
-    def release(self, message: Message, *, delay_seconds: float = 0) -> None:
-        if not 0 <= delay_seconds <= limits.MAX_RELEASE_DELAY_SECONDS:
-            raise ValueError(
-                f"delay_seconds must be in [0, {limits.MAX_RELEASE_DELAY_SECONDS}], "
-                f"got {delay_seconds}"
-            )
+    def _release(self, message: Message, delay_seconds: float) -> None:
         self._change_visibility(message, math.ceil(delay_seconds), "release")
 
     def ack(self, message: Message) -> None:

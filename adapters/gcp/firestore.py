@@ -35,8 +35,8 @@ from adapters.gcp.errors import translated
 from adapters.gcp.firestore_values import check_json, from_firestore, to_firestore
 from adapters.limits import check_doc_id, check_document_write
 from adapters.naming import VERSION_FIELD, table_name
-from adapters.pagination import check_limit, decode_cursor, encode_token
-from adapters.ports import Collection, Document, DocumentStore, JSONDict, Page
+from adapters.pagination import decode_cursor, encode_token
+from adapters.ports import Collection, Document, DocumentStore, Index, JSONDict, Page
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -59,12 +59,12 @@ class FirestoreDocumentStore(DocumentStore):
 
     # ------------------------------------------------------------------ single documents
 
-    def get(self, collection: str, doc_id: str) -> Document:
-        ref = self._ref(collection, doc_id)
+    def _get(self, collection: Collection, doc_id: str) -> Document:
+        ref = self._ref(collection.name, doc_id)
         with translated(f"getting {ref.path}"):
             snapshot = ref.get(**_CALL)
         if not snapshot.exists:
-            raise NotFound(f"document {collection}/{doc_id} not found")
+            raise NotFound(f"document {collection.name}/{doc_id} not found")
         return _document(snapshot)
 
     def put(self, collection: str, doc_id: str, data: JSONDict) -> str:
@@ -92,34 +92,29 @@ class FirestoreDocumentStore(DocumentStore):
             ref.update(fields, option=self._unchanged_since(current), **_CALL)
         return version
 
-    def delete(self, collection: str, doc_id: str, *, expected_version: str | None = None) -> None:
-        ref = self._ref(collection, doc_id)
+    def _delete(self, collection: Collection, doc_id: str, expected_version: str | None) -> None:
+        ref = self._ref(collection.name, doc_id)
         with translated(f"deleting {ref.path}"):
             if expected_version is None:
                 ref.delete(option=self.client.write_option(exists=True), **_CALL)
             else:
-                current = self._current(ref, collection, doc_id, expected_version)
+                current = self._current(ref, collection.name, doc_id, expected_version)
                 ref.delete(option=self._unchanged_since(current), **_CALL)
 
     # ------------------------------------------------------------------ many documents
 
-    def query(
+    def _query(
         self,
-        collection: str,
-        field: str,
+        collection: Collection,
+        index: Index,
         value: str,
-        *,
-        descending: bool = False,
-        limit: int = 100,
-        page_token: str | None = None,
+        descending: bool,
+        limit: int,
+        page_token: str | None,
     ) -> Page[Document]:
-        index = self.collection(collection).index_for(field)
-        if not isinstance(value, str):
-            raise ValueError(f"query value must be a str, got {type(value).__name__}")
-        check_limit(limit)
         direction = Query.DESCENDING if descending else Query.ASCENDING
         query = (
-            self._collection_ref(collection)
+            self._collection_ref(collection.name)
             .where(filter=FieldFilter(_quoted(index.field), "==", value))
             .order_by(_quoted(index.order_by), direction=direction)
             .order_by("__name__", direction=direction)
@@ -127,20 +122,16 @@ class FirestoreDocumentStore(DocumentStore):
         if page_token is not None:
             last_order, last_id = decode_cursor(page_token, 2)
             query = query.start_after([last_order, last_id])
-        with translated(f"querying {collection} by {field}"):
+        with translated(f"querying {collection.name} by {index.field}"):
             snapshots = list(query.limit(limit + 1).stream(**_CALL))
         return _page(snapshots, limit, lambda last: [_fields(last).get(index.order_by), last.id])
 
-    def scan(
-        self, collection: str, *, limit: int = 100, page_token: str | None = None
-    ) -> Page[Document]:
-        self.collection(collection)
-        check_limit(limit)
-        query = self._collection_ref(collection).order_by("__name__")
+    def _scan(self, collection: Collection, limit: int, page_token: str | None) -> Page[Document]:
+        query = self._collection_ref(collection.name).order_by("__name__")
         if page_token is not None:
             (last_id,) = decode_cursor(page_token, 1)
             query = query.start_after({"__name__": last_id})
-        with translated(f"scanning {collection}"):
+        with translated(f"scanning {collection.name}"):
             snapshots = list(query.limit(limit + 1).stream(**_CALL))
         return _page(snapshots, limit, lambda last: [last.id])
 

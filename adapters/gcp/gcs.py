@@ -21,7 +21,6 @@ from google.api_core import exceptions as gexc
 
 from adapters.gcp.clients import CALL_TIMEOUT_SECONDS
 from adapters.gcp.errors import translated
-from adapters.limits import check_blob_key
 from adapters.ports import BlobInfo, BlobStore, Page
 
 if TYPE_CHECKING:
@@ -51,15 +50,9 @@ class GcsBlobStore(BlobStore):
         self.bucket = client.bucket(bucket)
         self._call: dict[str, Any] = {"retry": _retry(), "timeout": CALL_TIMEOUT_SECONDS}
 
-    def put(
-        self,
-        key: str,
-        data: bytes | IO[bytes],
-        *,
-        create_only: bool = False,
-        content_type: str | None = None,
+    def _put(
+        self, key: str, data: bytes | IO[bytes], *, create_only: bool, content_type: str | None
     ) -> BlobInfo:
-        check_blob_key(key)
         blob = self.bucket.blob(key, chunk_size=UPLOAD_CHUNK_BYTES)
         precondition: dict[str, Any] = {"if_generation_match": 0} if create_only else {}
         content_type = content_type or DEFAULT_CONTENT_TYPE
@@ -82,14 +75,12 @@ class GcsBlobStore(BlobStore):
             )
             return BlobInfo(key, reader.position, reader.hexdigest())
 
-    def get(self, key: str) -> bytes:
-        check_blob_key(key)
+    def _get(self, key: str) -> bytes:
         with translated(f"getting gs://{self.bucket.name}/{key}"):
             content: bytes = self.bucket.blob(key).download_as_bytes(**self._call)
             return content
 
-    def open(self, key: str) -> IO[bytes]:
-        check_blob_key(key)
+    def _open(self, key: str) -> IO[bytes]:
         action = f"opening gs://{self.bucket.name}/{key}"
         with translated(action):
             blob = self.bucket.get_blob(key, **self._call)
@@ -98,16 +89,11 @@ class GcsBlobStore(BlobStore):
             reader = blob.open("rb", chunk_size=OPEN_CHUNK_BYTES, **self._call)
         return io.BufferedReader(_TranslatingReader(reader, action), buffer_size=64 * 1024)
 
-    def exists(self, key: str) -> bool:
-        check_blob_key(key)
+    def _exists(self, key: str) -> bool:
         with translated(f"checking gs://{self.bucket.name}/{key}"):
             return bool(self.bucket.blob(key).exists(**self._call))
 
-    def list(
-        self, prefix: str = "", *, page_size: int = 1000, page_token: str | None = None
-    ) -> Page[BlobInfo]:
-        if page_size < 1:
-            raise ValueError(f"page_size must be >= 1, got {page_size}")
+    def _list(self, prefix: str, page_size: int, page_token: str | None) -> Page[BlobInfo]:
         with translated(f"listing gs://{self.bucket.name}/{prefix}"):
             iterator = self.client.list_blobs(
                 self.bucket,
@@ -120,8 +106,7 @@ class GcsBlobStore(BlobStore):
             items = [BlobInfo(blob.name, int(blob.size or 0)) for blob in page or ()]
             return Page(items, iterator.next_page_token or None)
 
-    def delete(self, key: str) -> None:
-        check_blob_key(key)
+    def _delete(self, key: str) -> None:
         # Deleting a missing key is fine: idempotent, as the port promises.
         with (
             translated(f"deleting gs://{self.bucket.name}/{key}"),

@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -29,7 +29,6 @@ from google.api_core import exceptions as gexc
 from adapters.errors import ConfigurationError
 from adapters.gcp.clients import CALL_TIMEOUT_SECONDS, GRPC_RETRY
 from adapters.gcp.errors import translated
-from adapters.limits import MAX_RELEASE_DELAY_SECONDS, check_lease, check_message, check_receive
 from adapters.ports import JobQueue, Message
 from adapters.settings import env_name
 
@@ -69,46 +68,35 @@ class PubSubJobQueue(JobQueue):
             dead_letter=True,
         )
 
-    def send(self, body: str, attributes: Mapping[str, str] | None = None) -> str:
-        attrs = dict(attributes or {})
-        check_message(body, attrs)
+    def _send(self, body: str, attributes: dict[str, str]) -> str:
         with translated(f"publishing to {self._topic}"):
             response = self._publisher.publish(
                 request={
                     "topic": self._topic,
-                    "messages": [{"data": body.encode("utf-8"), "attributes": attrs}],
+                    "messages": [{"data": body.encode("utf-8"), "attributes": attributes}],
                 },
                 retry=GRPC_RETRY,
                 timeout=CALL_TIMEOUT_SECONDS,
             )
         return str(response.message_ids[0])
 
-    def receive(
-        self, max_messages: int = 1, *, lease_seconds: float = 60, wait_seconds: float = 0
+    def _receive(
+        self, max_messages: int, lease_seconds: float, wait_seconds: float
     ) -> list[Message]:
-        check_receive(max_messages, lease_seconds, wait_seconds)
         self._check_dead_letter_policy()
         return self._jobs.pull(max_messages, lease_seconds, wait_seconds)
 
-    def extend(self, message: Message, lease_seconds: float) -> None:
-        check_lease(lease_seconds)
+    def _extend(self, message: Message, lease_seconds: float) -> None:
         # Pub/Sub accepts an extension of a lapsed ack id silently: nothing to report.
         self._subscription(message).modify([message.receipt], _whole_seconds(lease_seconds))
 
     def ack(self, message: Message) -> None:
         self._subscription(message).ack([message.receipt])
 
-    def release(self, message: Message, *, delay_seconds: float = 0) -> None:
-        if not 0 <= delay_seconds <= MAX_RELEASE_DELAY_SECONDS:
-            raise ValueError(
-                f"delay_seconds must be in [0, {MAX_RELEASE_DELAY_SECONDS}], got {delay_seconds}"
-            )
+    def _release(self, message: Message, delay_seconds: float) -> None:
         self._subscription(message).modify([message.receipt], math.ceil(delay_seconds))
 
-    def receive_dead_letters(
-        self, max_messages: int = 10, *, lease_seconds: float = 60
-    ) -> list[Message]:
-        check_receive(max_messages, lease_seconds)
+    def _receive_dead_letters(self, max_messages: int, lease_seconds: float) -> list[Message]:
         return self._dead.pull(max_messages, lease_seconds, 0)
 
     def ping(self) -> None:

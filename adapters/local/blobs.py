@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import IO
 
 from adapters.errors import Conflict, NotFound
-from adapters.limits import check_blob_key
 from adapters.local.files import PRIVATE_DIR, PRIVATE_FILE, private_dir
 from adapters.ports import BlobInfo, BlobStore, Page
 
@@ -28,7 +27,6 @@ TEMP_PREFIX = ".tmp-"
 CHUNK_BYTES = 1024 * 1024
 # A file name is at most 255 bytes on common filesystems; the suffix takes some of it.
 MAX_SEGMENT_BYTES = 255 - len(FILE_SUFFIX)
-MAX_PAGE_SIZE = 1000
 
 
 class LocalBlobStore(BlobStore):
@@ -39,7 +37,6 @@ class LocalBlobStore(BlobStore):
     # ------------------------------------------------------------------ paths
 
     def _path(self, key: str) -> Path:
-        check_blob_key(key)
         segments = key.split("/")
         for segment in segments:
             if len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES:
@@ -62,13 +59,8 @@ class LocalBlobStore(BlobStore):
 
     # ------------------------------------------------------------------ writes
 
-    def put(
-        self,
-        key: str,
-        data: bytes | IO[bytes],
-        *,
-        create_only: bool = False,
-        content_type: str | None = None,
+    def _put(
+        self, key: str, data: bytes | IO[bytes], *, create_only: bool, content_type: str | None
     ) -> BlobInfo:
         # content_type is not kept locally: nothing reads it back through the port.
         path = self._path(key)
@@ -94,34 +86,28 @@ class LocalBlobStore(BlobStore):
                 os.unlink(temp)
         return BlobInfo(key=key, size=size, sha256=digest)
 
-    def delete(self, key: str) -> None:
+    def _delete(self, key: str) -> None:
         # Empty directories stay: removing them would race with a concurrent put below them.
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._path(key))
 
     # ------------------------------------------------------------------ reads
 
-    def get(self, key: str) -> bytes:
-        with self.open(key) as stream:
+    def _get(self, key: str) -> bytes:
+        with self._open(key) as stream:
             return stream.read()
 
-    def open(self, key: str) -> IO[bytes]:
+    def _open(self, key: str) -> IO[bytes]:
         path = self._path(key)
         try:
             return open(path, "rb")
         except FileNotFoundError:
             raise NotFound(f"blob {key!r} not found") from None
 
-    def exists(self, key: str) -> bool:
+    def _exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
-    def list(
-        self, prefix: str = "", *, page_size: int = 1000, page_token: str | None = None
-    ) -> Page[BlobInfo]:
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ValueError(f"page_size must be in 1..{MAX_PAGE_SIZE}, got {page_size}")
-        if page_token is not None and not isinstance(page_token, str):
-            raise ValueError("invalid page token")
+    def _list(self, prefix: str, page_size: int, page_token: str | None) -> Page[BlobInfo]:
         # The token is the last key returned; the walk resumes after it.
         after = page_token or ""
         items: list[BlobInfo] = []

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from adapters.errors import Conflict, NotFound
-from adapters.limits import check_doc_id, check_document_write
+from adapters.limits import check_document_write
 from adapters.local.sqlite import DEFAULT_BUSY_TIMEOUT_SECONDS, Database
-from adapters.pagination import check_limit, decode_cursor, encode_token
-from adapters.ports import Collection, Document, DocumentStore, JSONDict, Page
+from adapters.pagination import decode_cursor, encode_token
+from adapters.ports import Collection, Document, DocumentStore, Index, JSONDict, Page
 
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,200}")  # fullmatch: `$` would allow a final newline
 _FIELD = re.compile(r'[^"\'\x00-\x1f]{1,200}')
@@ -43,12 +43,11 @@ class LocalDocumentStore(DocumentStore):
 
     # ------------------------------------------------------------------ single documents
 
-    def get(self, collection: str, doc_id: str) -> Document:
-        table = self._table(collection)
-        check_doc_id(doc_id)
+    def _get(self, collection: Collection, doc_id: str) -> Document:
+        table = _table_name(collection.name)
         rows = self.db.query(f"SELECT data, version FROM {table} WHERE id = ?", (doc_id,))
         if not rows:
-            raise NotFound(f"document {collection}/{doc_id} not found")
+            raise NotFound(f"document {collection.name}/{doc_id} not found")
         data, version = rows[0]
         return Document(id=doc_id, data=json.loads(data), version=version)
 
@@ -87,11 +86,10 @@ class LocalDocumentStore(DocumentStore):
             )
         return version
 
-    def delete(self, collection: str, doc_id: str, *, expected_version: str | None = None) -> None:
-        table = self._table(collection)
-        check_doc_id(doc_id)
+    def _delete(self, collection: Collection, doc_id: str, expected_version: str | None) -> None:
+        table = _table_name(collection.name)
         with self.db.transaction() as conn:
-            _check_version(conn, table, collection, doc_id, expected_version)
+            _check_version(conn, table, collection.name, doc_id, expected_version)
             conn.execute(f"DELETE FROM {table} WHERE id = ?", (doc_id,))
 
     # ------------------------------------------------------------------ many documents
@@ -113,21 +111,16 @@ class LocalDocumentStore(DocumentStore):
             )
         return len(rows)
 
-    def query(
+    def _query(
         self,
-        collection: str,
-        field: str,
+        collection: Collection,
+        index: Index,
         value: str,
-        *,
-        descending: bool = False,
-        limit: int = 100,
-        page_token: str | None = None,
+        descending: bool,
+        limit: int,
+        page_token: str | None,
     ) -> Page[Document]:
-        table = self._table(collection)
-        index = self.collection(collection).index_for(field)
-        if not isinstance(value, str):
-            raise ValueError(f"query value must be a str, got {type(value).__name__}")
-        check_limit(limit)
+        table = _table_name(collection.name)
         key, order = _extract(index.field), _extract(index.order_by)
         direction, compare = ("DESC", "<") if descending else ("ASC", ">")
         where = f"{key} = ? AND {order} IS NOT NULL"
@@ -148,11 +141,8 @@ class LocalDocumentStore(DocumentStore):
             token = encode_token([last[3], last[0]])
         return Page(items, next_token=token)
 
-    def scan(
-        self, collection: str, *, limit: int = 100, page_token: str | None = None
-    ) -> Page[Document]:
-        table = self._table(collection)
-        check_limit(limit)
+    def _scan(self, collection: Collection, limit: int, page_token: str | None) -> Page[Document]:
+        table = _table_name(collection.name)
         where, params = "", []
         if page_token is not None:
             (last_id,) = decode_cursor(page_token, 1)

@@ -17,11 +17,9 @@ import json
 import sqlite3
 import time
 import uuid
-from collections.abc import Mapping
 from pathlib import Path
 
 from adapters.errors import NotFound
-from adapters.limits import MAX_RELEASE_DELAY_SECONDS, check_lease, check_message, check_receive
 from adapters.local.sqlite import DEFAULT_BUSY_TIMEOUT_SECONDS, Database
 from adapters.ports import JobQueue, Message
 
@@ -63,22 +61,19 @@ class LocalJobQueue(JobQueue):
         self.max_deliveries = max_deliveries
         self.db = Database(path, schema=SCHEMA, busy_timeout=busy_timeout)
 
-    def send(self, body: str, attributes: Mapping[str, str] | None = None) -> str:
-        attrs = dict(attributes or {})
-        check_message(body, attrs)
+    def _send(self, body: str, attributes: dict[str, str]) -> str:
         message_id = uuid.uuid4().hex
         now = time.time()
         self.db.execute(
             f"INSERT INTO {MAIN} (id, body, attributes, sent_at, visible_at) "
             "VALUES (?, ?, ?, ?, ?)",
-            (message_id, body, json.dumps(attrs), now, now),
+            (message_id, body, json.dumps(attributes), now, now),
         )
         return message_id
 
-    def receive(
-        self, max_messages: int = 1, *, lease_seconds: float = 60, wait_seconds: float = 0
+    def _receive(
+        self, max_messages: int, lease_seconds: float, wait_seconds: float
     ) -> list[Message]:
-        check_receive(max_messages, lease_seconds, wait_seconds)
         deadline = time.monotonic() + wait_seconds
         while True:
             if self._anything_due(MAIN):
@@ -92,8 +87,7 @@ class LocalJobQueue(JobQueue):
                 return []
             time.sleep(min(POLL_INTERVAL_SECONDS, remaining))
 
-    def extend(self, message: Message, lease_seconds: float) -> None:
-        check_lease(lease_seconds)
+    def _extend(self, message: Message, lease_seconds: float) -> None:
         now = time.time()
         changed = self.db.execute(
             f"UPDATE {_table(message)} SET visible_at = ? "
@@ -110,11 +104,7 @@ class LocalJobQueue(JobQueue):
             (message.id, message.receipt),
         )
 
-    def release(self, message: Message, *, delay_seconds: float = 0) -> None:
-        if not 0 <= delay_seconds <= MAX_RELEASE_DELAY_SECONDS:
-            raise ValueError(
-                f"delay_seconds must be in [0, {MAX_RELEASE_DELAY_SECONDS}], got {delay_seconds}"
-            )
+    def _release(self, message: Message, delay_seconds: float) -> None:
         # The receipt is spent: the message was given back, so it cannot be acked through it.
         self.db.execute(
             f"UPDATE {_table(message)} SET visible_at = ?, receipt = NULL "
@@ -122,10 +112,7 @@ class LocalJobQueue(JobQueue):
             (time.time() + delay_seconds, message.id, message.receipt),
         )
 
-    def receive_dead_letters(
-        self, max_messages: int = 10, *, lease_seconds: float = 60
-    ) -> list[Message]:
-        check_receive(max_messages, lease_seconds)
+    def _receive_dead_letters(self, max_messages: int, lease_seconds: float) -> list[Message]:
         with self.db.transaction() as conn:
             self._dead_letter_exhausted(conn)
             return _lease(conn, DEAD, max_messages, lease_seconds)
