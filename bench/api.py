@@ -26,7 +26,6 @@ import argparse
 import io
 import logging
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,10 +42,12 @@ import pandas as pd
 import uvicorn
 from fastapi import FastAPI
 
-from adapters import build_adapters
+from adapters import Settings, build_adapters
 from runtime import api_keys, jobs, scoring
 from runtime.api import create_app, logs
 from runtime.api.settings import ApiSettings
+from runtime.cli.processes import free_port
+from runtime.config import RuntimeSettings
 from runtime.registry import Registry
 from runtime.schema import COLLECTIONS
 from runtime.worker import Worker
@@ -59,12 +60,6 @@ def wine_csv() -> bytes:
 
     frame = load_wine(as_frame=True).frame
     return frame.to_csv(index=False).encode()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def serve(app: FastAPI) -> tuple[str, uvicorn.Server]:
@@ -172,12 +167,12 @@ def main() -> None:
     root.addHandler(logs.json_handler(open(os.devnull, "w")))  # noqa: SIM115
     root.setLevel(logging.INFO)
     with tempfile.TemporaryDirectory() as tmp:
-        settings = ApiSettings(backend="local", data_dir=Path(tmp))
-        adapters = build_adapters(COLLECTIONS, settings)
+        settings = ApiSettings()
+        adapters = build_adapters(COLLECTIONS, Settings(backend="local", data_dir=Path(tmp)))
         adapters.blobs.put("datasets/wine.csv", wine_csv())
         dataset = {"key": "datasets/wine.csv", "name": "wine", "target": "target"}
         job = jobs.enqueue(adapters, "train", {"model": "wine", "dataset": dataset})
-        worker = Worker(adapters, settings)
+        worker = Worker(adapters, RuntimeSettings())
         while jobs.get(adapters.documents, job.id).state not in jobs.TERMINAL:
             worker.run_once(wait_seconds=0.1)
         registry = Registry(adapters)

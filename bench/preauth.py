@@ -24,12 +24,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from adapters import build_adapters
+from adapters import Settings, build_adapters
 from runtime import api_keys
-from runtime.api.settings import ApiSettings
 from runtime.schema import COLLECTIONS
-from tests.api.live import api_process
 from tests.api.raw_http import send
+from tests.support.live import api_process
 
 REPO = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024
@@ -66,7 +65,7 @@ def main() -> int:
     parser.add_argument("--json-mib", type=int, default=32)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data_dir:
-        settings = ApiSettings(backend="local", data_dir=Path(data_dir))
+        settings = Settings(backend="local", data_dir=Path(data_dir))
         documents = build_adapters(COLLECTIONS, settings).documents
         _, token = api_keys.create(documents, "probe", ["predict"])
         env = {**settings.to_env(), "MLPOC_LOG_LEVEL": "WARNING"}

@@ -44,16 +44,17 @@ from typing import Any
 # put it first so that `import adapters` finds the package, not bench/adapters.py.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from adapters import Adapters, build_adapters
-from adapters.ports import Document, DocumentStore, JSONDict, Page
+from adapters import Adapters, Settings, build_adapters
+from adapters.ports import Collection, Document, DocumentStore, Index, JSONDict, Page
 from runtime import jobs
-from runtime.batch_predict import DatasetRef, batch_predict, get_prediction
+from runtime.batch_predict import batch_predict, get_prediction
 from runtime.config import RuntimeSettings
+from runtime.datasets.ref import DatasetRef
 from runtime.registry import Registry
 from runtime.schema import COLLECTIONS
 from runtime.worker import Worker
 from tests.rigs.base import started_rig
-from tests.runtime.conftest import IRIS, iris_csv, train_params
+from tests.support.data import IRIS, iris_csv, train_params
 
 MODEL = "iris"
 OVERHEAD_TARGETS = {"local": 1.0, "aws": 2.0, "gcp": 2.0}
@@ -96,9 +97,9 @@ class RegistrationClock:
 
 
 @contextmanager
-def running_worker(settings: RuntimeSettings) -> Iterator[RegistrationClock]:
+def running_worker(backend: Settings, settings: RuntimeSettings) -> Iterator[RegistrationClock]:
     """A worker on its own adapters, running its loop in a thread until the block ends."""
-    worker = Worker(build_adapters(COLLECTIONS, settings), settings)
+    worker = Worker(build_adapters(COLLECTIONS, backend), settings)
     clock = RegistrationClock(worker)
     thread = threading.Thread(target=worker.run, name="bench-worker", daemon=True)
     thread.start()
@@ -131,11 +132,11 @@ def wait_succeeded(adapters: Adapters, job_id: str) -> jobs.Job:
 
 
 def measure_overhead(
-    backend: str, adapters: Adapters, settings: RuntimeSettings, count: int
+    backend: str, adapters: Adapters, base: Settings, settings: RuntimeSettings, count: int
 ) -> Overhead:
     totals: list[float] = []
     fits: list[float] = []
-    with running_worker(settings) as clock:
+    with running_worker(base, settings) as clock:
         for n in range(-1, count):  # job -1 warms up imports, clients and caches
             start = time.monotonic()
             job = jobs.enqueue(adapters, "train", train_params(MODEL))
@@ -181,9 +182,6 @@ class WriteStrategy(DocumentStore):
         finally:
             self.write_seconds += time.perf_counter() - start
 
-    def get(self, collection: str, doc_id: str) -> Document:
-        return self.inner.get(collection, doc_id)
-
     def put(self, collection: str, doc_id: str, data: JSONDict) -> str:
         return self.inner.put(collection, doc_id, data)
 
@@ -193,27 +191,35 @@ class WriteStrategy(DocumentStore):
     def update(self, collection: str, doc_id: str, data: JSONDict, *, expected_version: str) -> str:
         return self.inner.update(collection, doc_id, data, expected_version=expected_version)
 
-    def delete(self, collection: str, doc_id: str, *, expected_version: str | None = None) -> None:
-        self.inner.delete(collection, doc_id, expected_version=expected_version)
+    # The port's hooks: the arguments were checked by this port already, the inner one's
+    # public methods check them again (cheap), then reach the backend.
 
-    def query(
+    def _get(self, collection: Collection, doc_id: str) -> Document:
+        return self.inner.get(collection.name, doc_id)
+
+    def _delete(self, collection: Collection, doc_id: str, expected_version: str | None) -> None:
+        self.inner.delete(collection.name, doc_id, expected_version=expected_version)
+
+    def _query(
         self,
-        collection: str,
-        field: str,
+        collection: Collection,
+        index: Index,
         value: str,
-        *,
-        descending: bool = False,
-        limit: int = 100,
-        page_token: str | None = None,
+        descending: bool,
+        limit: int,
+        page_token: str | None,
     ) -> Page[Document]:
         return self.inner.query(
-            collection, field, value, descending=descending, limit=limit, page_token=page_token
+            collection.name,
+            index.field,
+            value,
+            descending=descending,
+            limit=limit,
+            page_token=page_token,
         )
 
-    def scan(
-        self, collection: str, *, limit: int = 100, page_token: str | None = None
-    ) -> Page[Document]:
-        return self.inner.scan(collection, limit=limit, page_token=page_token)
+    def _scan(self, collection: Collection, limit: int, page_token: str | None) -> Page[Document]:
+        return self.inner.scan(collection.name, limit=limit, page_token=page_token)
 
 
 @dataclass
@@ -283,11 +289,11 @@ def measure_throughput(
 def run_backend(backend: str, tmp: Path, args: argparse.Namespace) -> tuple[Overhead, Throughput]:
     with started_rig(backend, tmp) as rig:
         base = rig.settings(COLLECTIONS)
-        settings = RuntimeSettings(**base.model_dump())  # the runtime's defaults otherwise
-        adapters = build_adapters(COLLECTIONS, settings)
+        settings = RuntimeSettings()  # the runtime's defaults
+        adapters = build_adapters(COLLECTIONS, base)
         adapters.blobs.put(IRIS.key, iris_csv())
         print(f"{backend}: worker overhead ...", file=sys.stderr, flush=True)
-        overhead = measure_overhead(backend, adapters, settings, args.jobs)
+        overhead = measure_overhead(backend, adapters, base, settings, args.jobs)
         version = Registry(adapters).latest_version_number(MODEL)
         print(f"{backend}: batch_predict ...", file=sys.stderr, flush=True)
         throughput = measure_throughput(backend, adapters, version, args.rows, args.repeats)

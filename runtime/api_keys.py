@@ -24,7 +24,7 @@ from typing import Any
 
 from adapters.errors import NotFound
 from adapters.ports import DocumentStore
-from runtime.jobs import now
+from runtime.clock import now
 from runtime.schema import API_KEYS
 
 SCOPES: tuple[str, ...] = ("read", "predict", "label", "admin")
@@ -95,14 +95,9 @@ def revoke(documents: DocumentStore, key_id: str) -> ApiKey:
 
 
 def list_keys(documents: DocumentStore) -> list[ApiKey]:
-    keys: list[ApiKey] = []
-    token: str | None = None
-    while True:
-        page = documents.scan(API_KEYS.name, limit=100, page_token=token)
-        keys.extend(ApiKey.of(doc.id, doc.data) for doc in page.items)
-        token = page.next_token
-        if token is None:
-            return sorted(keys, key=lambda k: k.created_at)
+    """Every key, oldest first."""
+    keys = [ApiKey.of(doc.id, doc.data) for doc in documents.iter_scan(API_KEYS.name)]
+    return sorted(keys, key=lambda k: k.created_at)
 
 
 def well_formed(token: str) -> bool:

@@ -8,17 +8,17 @@ DocumentStore's batch put, chunk by chunk, and every id is checked before the fi
 
 from __future__ import annotations
 
-import io
-from collections.abc import Collection, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator
 from typing import TYPE_CHECKING, Any
 
+from adapters.errors import NotFound
 from adapters.limits import check_doc_id
-from adapters.ports import Adapters, BlobStore
-from runtime import artifacts, scoring
+from adapters.ports import Adapters, Page
+from runtime import scoring
+from runtime.clock import now
 from runtime.config import DEFAULT_TRAINER
-from runtime.jobs import now
-from runtime.registry import ModelVersion, Registry, check_name
+from runtime.datasets.ref import DatasetRef, read_dataset
+from runtime.registry import ModelVersion, Registry
 from runtime.schema import PREDICTIONS
 
 if TYPE_CHECKING:
@@ -27,51 +27,6 @@ if TYPE_CHECKING:
     from runtime.trainers.base import Trainer
 
 CHUNK_ROWS = 1000
-
-
-@dataclass(frozen=True)
-class DatasetRef:
-    """A CSV in the BlobStore: where it is, its name, its target and record-id columns."""
-
-    key: str
-    name: str
-    target: str | None = None
-    id_column: str | None = None
-
-    @classmethod
-    def from_params(cls, params: Any) -> DatasetRef:
-        if not isinstance(params, Mapping) or not isinstance(params.get("key"), str):
-            raise ValueError(f"dataset must be an object with a blob 'key', got {params!r}")
-        key = params["key"]
-        name = params.get("name") or key.rsplit("/", 1)[-1].removesuffix(".csv")
-        check_name("dataset", name)
-        return cls(
-            key=key, name=name, target=params.get("target"), id_column=params.get("id_column")
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "name": self.name,
-            "target": self.target,
-            "id_column": self.id_column,
-        }
-
-
-def read_dataset(blobs: BlobStore, dataset: DatasetRef) -> tuple[pd.DataFrame, str]:
-    """The dataset as a DataFrame, and the SHA-256 of the bytes it was read from."""
-    import pandas as pd
-
-    data = blobs.get(dataset.key)
-    dtype = {dataset.id_column: str} if dataset.id_column else None
-    try:
-        frame = pd.read_csv(io.BytesIO(data), dtype=dtype)
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise ValueError(f"dataset {dataset.key!r} is not a readable CSV: {exc}") from exc
-    for column in (dataset.target, dataset.id_column):
-        if column is not None and column not in frame.columns:
-            raise ValueError(f"dataset {dataset.key!r} has no column {column!r}")
-    return frame, artifacts.sha256_hex(data)
 
 
 def record_ids(frame: pd.DataFrame, dataset: DatasetRef) -> list[str]:
@@ -154,4 +109,32 @@ def _prediction_chunks(
 
 def get_prediction(adapters: Adapters, dataset_name: str, record_id: str) -> dict[str, Any]:
     """The stored prediction of one record; `NotFound` if none was computed."""
-    return adapters.documents.get(PREDICTIONS.name, prediction_id(dataset_name, record_id)).data
+    try:
+        return adapters.documents.get(PREDICTIONS.name, prediction_id(dataset_name, record_id)).data
+    except (NotFound, ValueError):
+        raise NotFound(
+            f"no stored prediction for record {record_id!r} of {dataset_name!r}"
+        ) from None
+
+
+def lookup_predictions(
+    adapters: Adapters, dataset_name: str, record_ids: list[str]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The stored predictions of many records (each id once), and the ids without one."""
+    found, missing = [], []
+    for record_id in dict.fromkeys(record_ids):
+        try:
+            found.append(get_prediction(adapters, dataset_name, record_id))
+        except NotFound:
+            missing.append(record_id)
+    return found, missing
+
+
+def list_predictions(
+    adapters: Adapters, dataset_name: str, *, limit: int = 100, page_token: str | None = None
+) -> Page[dict[str, Any]]:
+    """One page of a dataset's stored predictions, by record id."""
+    page = adapters.documents.query(
+        PREDICTIONS.name, "dataset", dataset_name, limit=limit, page_token=page_token
+    )
+    return Page([doc.data for doc in page.items], page.next_token)

@@ -1,8 +1,11 @@
-"""The runtime's own settings, on top of the backend settings: which trainer, how the worker
-keeps its lease, how it backs off, whether to infer ahead and promote automatically.
+"""The worker's settings: which trainer, how the worker keeps its lease, how it backs off,
+whether to infer ahead and promote automatically.
 
-Every field is the environment variable `MLPOC_<FIELD>`, like the backend settings, so one
-environment configures both.
+Every field is the environment variable `MLPOC_<FIELD>`, like the backend settings
+(`adapters.settings.Settings`), so one environment configures both; each is read on its
+own (composed, not inherited). The trainer plugins are their own model, `TrainerSettings`:
+the worker trains with one, and every process that loads a model version (the worker, the
+API) loads only the trainers it allows.
 """
 
 from __future__ import annotations
@@ -12,13 +15,13 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from adapters.limits import MAX_LEASE_SECONDS, MAX_RELEASE_DELAY_SECONDS
-from adapters.settings import Settings
+from adapters.settings import EnvSettings
 
 DEFAULT_TRAINER = "runtime.trainers.tabular:TabularTrainer"
 
 
-class RuntimeSettings(Settings):
-    """Backend settings plus the worker's and registry's settings."""
+class TrainerSettings(EnvSettings):
+    """Which trainer plugin trains, and which ones a model version may name to be loaded."""
 
     trainer: str = Field(
         DEFAULT_TRAINER,
@@ -30,6 +33,18 @@ class RuntimeSettings(Settings):
         "versions may be loaded; a version naming any other trainer is refused before any "
         "import.",
     )
+
+    @property
+    def allowed_trainers(self) -> frozenset[str]:
+        """The trainers a model version may name: the default, MLPOC_TRAINER and the
+        plugins listed in MLPOC_TRAINER_PLUGINS."""
+        plugins = (name.strip() for name in self.trainer_plugins.split(","))
+        return frozenset((DEFAULT_TRAINER, self.trainer, *(name for name in plugins if name)))
+
+
+class RuntimeSettings(TrainerSettings):
+    """What the worker does with a job: its trainer, lease, backoff, auto-promotion."""
+
     batch_predict_after_train: bool = Field(
         False,
         description="After each successful training, enqueue a batch_predict of the dataset.",
@@ -86,13 +101,6 @@ class RuntimeSettings(Settings):
     worker_id: str | None = Field(
         None, description="Name recorded on the jobs this worker runs (default: host:pid)."
     )
-
-    @property
-    def allowed_trainers(self) -> frozenset[str]:
-        """The trainers a model version may name: the default, MLPOC_TRAINER and the
-        plugins listed in MLPOC_TRAINER_PLUGINS."""
-        plugins = (name.strip() for name in self.trainer_plugins.split(","))
-        return frozenset((DEFAULT_TRAINER, self.trainer, *(name for name in plugins if name)))
 
     @model_validator(mode="after")
     def _heartbeat_well_before_expiry(self) -> RuntimeSettings:

@@ -1,4 +1,5 @@
-"""A liveness endpoint for processes that serve no API (the worker).
+"""Health: whether the backends answer (the API's readiness), and a liveness endpoint for
+processes that serve no API (the worker).
 
 App Engine flexible health-checks every service, the worker included, so a worker started
 with `MLPOC_HEALTH_PORT` answers GET /healthz there: 200 while it runs, 503 once it is
@@ -8,12 +9,47 @@ the API's dependencies.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from adapters.errors import NotFound
+from adapters.ports import Adapters
+from runtime.schema import DATASETS
+
+log = logging.getLogger("mlpoc.api.health")
 HEALTH_PATH = "/healthz"
+PROBE = "readyz-probe"
+
+
+def check_backends(adapters: Adapters) -> tuple[dict[str, str], list[str]]:
+    """One cheap read per port: each port's status ("ok" or "failed"), and the names of the
+    ports that failed. Why one failed is logged, never returned: the answer goes to callers
+    without a key, and a backend's error names buckets, accounts and roles."""
+    checks: dict[str, str] = {}
+    failures = []
+
+    def documents() -> None:
+        with contextlib.suppress(NotFound):
+            adapters.documents.get(DATASETS.name, PROBE)
+
+    for name, check in (
+        # A listing, not exists(): a missing bucket answers "no such key" to a HEAD.
+        ("blobs", lambda: adapters.blobs.list(PROBE, page_size=1)),
+        ("documents", documents),
+        ("queue", adapters.queue.ping),
+    ):
+        try:
+            check()
+            checks[name] = "ok"
+        except Exception as exc:
+            log.warning("readiness: %s failed: %s: %s", name, type(exc).__name__, exc)
+            checks[name] = "failed"
+            failures.append(name)
+    return checks, failures
 
 
 def serve_health(

@@ -15,19 +15,19 @@ move it.
 
 from __future__ import annotations
 
+import itertools
 import json
-import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from adapters.errors import Conflict
-from adapters.ports import Adapters, Document, DocumentStore
+from adapters.ports import Adapters, Document, DocumentStore, Page
+from runtime.clock import now
+from runtime.names import check_job_id
 from runtime.schema import JOBS
 
-JOB_TYPES: tuple[str, ...] = ("train", "batch_predict")
 QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
 STATES = (QUEUED, RUNNING, SUCCEEDED, FAILED)
 TERMINAL = frozenset({SUCCEEDED, FAILED})
@@ -40,17 +40,10 @@ TRANSITIONS: Mapping[str, frozenset[str]] = {
     FAILED: frozenset(),
 }
 MAX_ERROR_CHARS = 4000
-# Always fullmatch: `$` alone would also accept a trailing newline.
-_JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
 
 class InvalidTransition(ValueError):
     """The job's state machine does not allow this move."""
-
-
-def now() -> str:
-    """UTC ISO-8601 with microseconds: sorts as text, which the index relies on."""
-    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True)
@@ -80,6 +73,10 @@ class Job:
     def of(cls, doc: Document) -> Job:
         return cls(id=doc.id, data=doc.data, version=doc.version)
 
+    def to_json(self) -> dict[str, Any]:
+        """The job as the API and the CLI show it: its id and its document."""
+        return {"id": self.id, **self.data}
+
 
 def message_body(job_id: str, job_type: str) -> str:
     return json.dumps({"job_id": job_id, "type": job_type}, separators=(",", ":"))
@@ -107,13 +104,15 @@ def enqueue(
 
     A given `job_id` makes enqueueing idempotent: if that job exists it is returned as is
     and nothing is sent. If sending fails, the job is marked failed (no worker would ever
-    see it) and the error is raised.
+    see it) and the error is raised. `job_type` must be registered (runtime.handlers).
     """
+    # Imported here: the handlers' registry imports every handler, and handlers enqueue.
+    from runtime.handlers import JOB_TYPES
+
     if job_type not in JOB_TYPES:
-        raise ValueError(f"unknown job type {job_type!r}; known: {JOB_TYPES}")
+        raise ValueError(f"unknown job type {job_type!r}; known: {tuple(JOB_TYPES)}")
     job_id = job_id or uuid.uuid4().hex
-    if not _JOB_ID.fullmatch(job_id):
-        raise ValueError(f"job id must match {_JOB_ID.pattern}: {job_id!r}")
+    check_job_id(job_id)
     stamp = now()
     data: dict[str, Any] = {
         "type": job_type,
@@ -146,9 +145,9 @@ def get(documents: DocumentStore, job_id: str) -> Job:
     return Job.of(documents.get(JOBS.name, job_id))
 
 
-def transition(documents: DocumentStore, job: Job, state: str, **fields: Any) -> Job:
-    """Move `job` to `state` by compare-and-swap on the version it was read at; `Conflict`
-    if someone moved it since, `InvalidTransition` if the state machine forbids it."""
+def moved(job: Job, state: str, **fields: Any) -> dict[str, Any]:
+    """The job's data once moved to `state` with `fields`; `InvalidTransition` if the state
+    machine forbids the move."""
     if state not in TRANSITIONS[job.state]:
         raise InvalidTransition(f"job {job.id}: {job.state} -> {state} is not allowed")
     stamp = now()
@@ -157,23 +156,49 @@ def transition(documents: DocumentStore, job: Job, state: str, **fields: Any) ->
         data["finished_at"] = stamp
     if isinstance(data.get("last_error"), str):
         data["last_error"] = data["last_error"][-MAX_ERROR_CHARS:]
+    return data
+
+
+def transition(documents: DocumentStore, job: Job, state: str, **fields: Any) -> Job:
+    """Move `job` to `state` by compare-and-swap on the version it was read at; `Conflict`
+    if someone moved it since, `InvalidTransition` if the state machine forbids it."""
+    data = moved(job, state, **fields)
     version = documents.update(JOBS.name, job.id, data, expected_version=job.version)
     return Job(job.id, data, version)
 
 
-def update_with_retry(
-    documents: DocumentStore,
-    job_id: str,
-    change: Callable[[Job], Job | None],
-    *,
-    attempts: int = 5,
+def change(
+    documents: DocumentStore, job_id: str, decide: Callable[[Job], dict[str, Any] | None]
 ) -> Job | None:
-    """Re-read and re-apply `change` (which calls `transition`, or returns None to give up)
-    until it wins a compare-and-swap race."""
-    for _ in range(attempts):
-        job = get(documents, job_id)
-        try:
-            return change(job)
-        except Conflict:
-            continue
-    raise Conflict(f"job {job_id}: lost {attempts} compare-and-swap races in a row")
+    """Re-read and re-apply `decide` (which returns `moved(...)`, or None to leave the job as
+    it is) until it wins a compare-and-swap race (`DocumentStore.modify`'s one retry
+    policy; `Conflict` once it is exhausted). The job as written, or None."""
+    doc = documents.modify(JOBS.name, job_id, lambda current: decide(Job.of(current)))
+    return None if doc is None else Job.of(doc)
+
+
+def list_jobs(
+    documents: DocumentStore,
+    *,
+    state: str | None = None,
+    job_type: str | None = None,
+    limit: int = 100,
+    page_token: str | None = None,
+) -> Page[Job]:
+    """Jobs newest first within a state; without a state, every job in no promised order.
+    The type filter applies within each page, so a page may hold fewer than `limit`."""
+    if state is not None:
+        page = documents.query(
+            JOBS.name, "state", state, descending=True, limit=limit, page_token=page_token
+        )
+    else:
+        page = documents.scan(JOBS.name, limit=limit, page_token=page_token)
+    items = [
+        Job.of(doc) for doc in page.items if job_type is None or doc.data.get("type") == job_type
+    ]
+    return Page(items, page.next_token)
+
+
+def count(documents: DocumentStore, state: str, *, cap: int) -> int:
+    """How many jobs are in `state`, counting no further than `cap`."""
+    return sum(1 for _ in itertools.islice(documents.iter_query(JOBS.name, "state", state), cap))

@@ -15,11 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.errors import Conflict, NotFound
-from adapters.ports import Adapters, DocumentStore
-from runtime import datasets
-from runtime.datasets import MAX_LABEL_KINDS, MISSING, record_doc_id
-from runtime.jobs import Job, now
+from adapters.ports import Adapters, Document, DocumentStore, Page
+from runtime.clock import now
+from runtime.datasets.csvfile import MAX_LABEL_KINDS, MISSING
+from runtime.datasets.store import get_dataset, get_record, record_doc_id
+from runtime.datasets.training import enqueue_training
+from runtime.jobs import Job
 from runtime.schema import ANNOTATIONS, DATASETS, RECORDS
 
 Label = str | int | float | bool
@@ -62,7 +63,7 @@ def set_labels(
     annotation log); returns the updated records, and the retrain job if these labels
     crossed the `retrain_after` threshold."""
     documents = adapters.documents
-    described = datasets.get_dataset(documents, dataset)
+    described = get_dataset(documents, dataset)
     if not described.get("target"):
         raise ValueError(f"dataset {dataset!r} has no target column to label")
     if not labels:
@@ -72,12 +73,7 @@ def set_labels(
     if repeated:
         raise ValueError(f"record ids repeat in the request: {repeated[:10]}")
     checked = [(record_id, check_label(label)) for record_id, label in labels]
-    current = []
-    for record_id, _ in checked:
-        try:
-            current.append(documents.get(RECORDS.name, record_doc_id(dataset, record_id)).data)
-        except (NotFound, ValueError):
-            raise NotFound(f"dataset {dataset!r} has no record {record_id!r}") from None
+    current = [get_record(documents, dataset, record_id) for record_id, _ in checked]
     stamp = now()
     updated: list[tuple[str, dict[str, Any]]] = []
     log: list[tuple[str, dict[str, Any]]] = []
@@ -117,9 +113,7 @@ def set_labels(
     documents.put_many(RECORDS.name, updated)
     due = _count(documents, dataset, changes, retrain_after)
     job = (
-        datasets.enqueue_training(adapters, dataset, reset_counter=False, created_by=by_key)
-        if due
-        else None
+        enqueue_training(adapters, dataset, reset_counter=False, created_by=by_key) if due else None
     )
     return Labelled(records=[data for _, data in updated], retrain_job=job)
 
@@ -129,8 +123,10 @@ def _count(
 ) -> bool:
     """Move the dataset's label counts by compare-and-swap; True if this call crossed the
     retrain threshold (then it also reset the counter, so exactly one caller retrains)."""
-    for _ in range(20):
-        doc = documents.get(DATASETS.name, dataset)
+    due = False
+
+    def counted(doc: Document) -> dict[str, Any]:
+        nonlocal due
         data = dict(doc.data)
         counts = data.get("label_counts")
         counts = dict(counts) if counts is not None else None
@@ -155,19 +151,18 @@ def _count(
             labels_since_train=0 if due else since,
             updated_at=now(),
         )
-        try:
-            documents.update(DATASETS.name, dataset, data, expected_version=doc.version)
-        except Conflict:
-            continue
-        return due
-    raise Conflict(f"dataset {dataset!r} is busy; its label counts could not be updated")
+        return data
+
+    documents.modify(DATASETS.name, dataset, counted)
+    return due
 
 
 def list_annotations(
     documents: DocumentStore, dataset: str, *, limit: int = 100, page_token: str | None = None
-) -> tuple[list[dict[str, Any]], str | None]:
-    datasets.get_dataset(documents, dataset)
+) -> Page[dict[str, Any]]:
+    """Who labelled what and when, newest first."""
+    get_dataset(documents, dataset)
     page = documents.query(
         ANNOTATIONS.name, "dataset", dataset, descending=True, limit=limit, page_token=page_token
     )
-    return [doc.data for doc in page.items], page.next_token
+    return Page([doc.data for doc in page.items], page.next_token)

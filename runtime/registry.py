@@ -9,22 +9,21 @@ expects it to hold; each move is logged in `alias_history`, so a rollback is one
 
 from __future__ import annotations
 
-import re
+import itertools
 import uuid
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from adapters.errors import Conflict, NotFound
-from adapters.ports import Adapters, Document
+from adapters.ports import Adapters, Document, Page
 from runtime import artifacts
+from runtime.clock import now
 from runtime.config import DEFAULT_TRAINER
-from runtime.jobs import now
+from runtime.names import check_name
 from runtime.schema import ALIAS_HISTORY, ALIASES, MODEL_VERSIONS
 from runtime.trainers.base import Trainer, load_trainer
 
-# Always fullmatch: `$` alone would also accept a trailing newline ("prod\n" beside "prod").
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 VERSION_DIGITS = 8
 MAX_ALLOCATION_ATTEMPTS = 1000
 
@@ -48,6 +47,14 @@ class ModelVersion:
     def metrics(self) -> dict[str, float]:
         return dict(self.data.get("metrics") or {})
 
+    @classmethod
+    def of(cls, doc: Document) -> ModelVersion:
+        return cls(str(doc.data["model"]), int(doc.data["version"]), doc.data)
+
+    def to_json(self) -> dict[str, Any]:
+        """The version as the API shows it."""
+        return {**self.data, "model": self.model, "version": self.version}
+
 
 @dataclass(frozen=True)
 class Alias:
@@ -57,10 +64,14 @@ class Alias:
     previous: int | None
     doc_version: str
 
-
-def check_name(kind: str, name: str) -> None:
-    if not _NAME.fullmatch(name):
-        raise ValueError(f"{kind} name must match {_NAME.pattern}: {name!r}")
+    def to_json(self) -> dict[str, Any]:
+        """The alias as the API shows it."""
+        return {
+            "model": self.model,
+            "alias": self.alias,
+            "version": self.version,
+            "previous": self.previous,
+        }
 
 
 def version_id(model: str, version: int) -> str:
@@ -129,28 +140,34 @@ class Registry:
         return int(page.items[0].data["version"]) if page.items else 0
 
     def get_version(self, model: str, version: int) -> ModelVersion:
-        doc = self.documents.get(MODEL_VERSIONS.name, version_id(model, version))
+        """The version; NotFound (naming model and version) if it is not registered."""
+        check_name("model", model)
+        if version < 1:
+            raise NotFound(f"model {model!r} has no version {version}")
+        try:
+            doc = self.documents.get(MODEL_VERSIONS.name, version_id(model, version))
+        except NotFound:
+            raise NotFound(f"model {model!r} has no version {version}") from None
         return ModelVersion(model, version, doc.data)
 
     def versions(self, model: str) -> Iterator[ModelVersion]:
         """Every version of `model`, oldest first."""
-        token: str | None = None
-        while True:
-            page = self.documents.query(
-                MODEL_VERSIONS.name, "model", model, limit=100, page_token=token
-            )
-            for doc in page.items:
-                yield ModelVersion(model, int(doc.data["version"]), doc.data)
-            token = page.next_token
-            if token is None:
-                return
+        for doc in self.documents.iter_query(MODEL_VERSIONS.name, "model", model):
+            yield ModelVersion.of(doc)
+
+    def list_versions(
+        self, model: str, *, limit: int = 100, page_token: str | None = None
+    ) -> Page[ModelVersion]:
+        """One page of `model`'s versions, newest first."""
+        check_name("model", model)
+        page = self.documents.query(
+            MODEL_VERSIONS.name, "model", model, descending=True, limit=limit, page_token=page_token
+        )
+        return Page([ModelVersion.of(doc) for doc in page.items], page.next_token)
 
     def versions_for_job(self, job_id: str) -> list[ModelVersion]:
         page = self.documents.query(MODEL_VERSIONS.name, "job_id", job_id, limit=100)
-        return [
-            ModelVersion(str(doc.data["model"]), int(doc.data["version"]), doc.data)
-            for doc in page.items
-        ]
+        return [ModelVersion.of(doc) for doc in page.items]
 
     def resolve(self, model: str, ref: int | str | None = None) -> ModelVersion:
         """A version by number, by alias, or (None / "latest") the newest one."""
@@ -174,18 +191,24 @@ class Registry:
     # ----------------------------------------------------------------- aliases
 
     def get_alias(self, model: str, alias: str) -> Alias:
-        return _alias(self.documents.get(ALIASES.name, f"{model}:{alias}"))
+        """The alias; NotFound (naming model and alias) if it was never set."""
+        check_name("model", model)
+        check_name("alias", alias)
+        try:
+            return _alias(self.documents.get(ALIASES.name, f"{model}:{alias}"))
+        except NotFound:
+            raise NotFound(f"model {model!r} has no alias {alias!r}") from None
 
     def aliases(self, model: str) -> list[Alias]:
         """Every alias of `model`, by name (the `model` index of the aliases collection)."""
-        found: list[Alias] = []
-        token: str | None = None
-        while True:
-            page = self.documents.query(ALIASES.name, "model", model, limit=100, page_token=token)
-            found += [_alias(doc) for doc in page.items]
-            token = page.next_token
-            if token is None:
-                return found
+        check_name("model", model)
+        return [_alias(doc) for doc in self.documents.iter_query(ALIASES.name, "model", model)]
+
+    def models_with_alias(self, alias: str, *, limit: int) -> list[str]:
+        """Up to `limit` models that have `alias`, by name (a scan: one document per alias)."""
+        docs = self.documents.iter_scan(ALIASES.name)
+        found = (str(doc.data["model"]) for doc in docs if doc.data.get("alias") == alias)
+        return sorted(itertools.islice(found, limit))
 
     def move_alias(
         self,
@@ -198,9 +221,10 @@ class Registry:
         by: str | None = None,
     ) -> Alias:
         """Point `alias` at `to_version` if it currently points at `expected` (None: the
-        alias must not exist yet). `Conflict` if it does not, or if another move wins the
-        race; `NotFound` if `to_version` is not registered. `by`: the id of the API key that
-        moved it, kept in the alias history (None: the runtime's auto-promotion)."""
+        alias must not exist yet). `Conflict` if it does not (or does not exist at all), or
+        if another move wins the race; `NotFound` if `to_version` is not registered. `by`:
+        the id of the API key that moved it, kept in the alias history (None: the runtime's
+        auto-promotion)."""
         check_name("model", model)
         check_name("alias", alias)
         self.get_version(model, to_version)  # NotFound for a version that does not exist
@@ -218,7 +242,13 @@ class Registry:
             except Conflict:
                 raise Conflict(f"alias {alias_id} already exists; pass its version") from None
         else:
-            current = self.get_alias(model, alias)
+            try:
+                current = self.get_alias(model, alias)
+            except NotFound:
+                raise Conflict(
+                    f"alias {alias_id} does not exist, so it does not hold version {expected}; "
+                    "pass expected_version null to create it"
+                ) from None
             if current.version != expected:
                 raise Conflict(
                     f"alias {alias_id} points at version {current.version}, not {expected}"
@@ -242,24 +272,32 @@ class Registry:
 
     def alias_history(self, model: str, alias: str) -> list[dict[str, Any]]:
         """Moves of `alias`, oldest first."""
-        moves: list[dict[str, Any]] = []
-        token: str | None = None
-        while True:
-            page = self.documents.query(
-                ALIAS_HISTORY.name, "alias_key", f"{model}:{alias}", limit=100, page_token=token
-            )
-            moves.extend(doc.data for doc in page.items)
-            token = page.next_token
-            if token is None:
-                return moves
+        check_name("model", model)
+        check_name("alias", alias)
+        docs = self.documents.iter_query(ALIAS_HISTORY.name, "alias_key", f"{model}:{alias}")
+        return [doc.data for doc in docs]
 
-    def rollback(self, model: str, alias: str, *, reason: str = "rollback") -> Alias:
-        """Move `alias` back to the version it held before its last move."""
+    def rollback(
+        self,
+        model: str,
+        alias: str,
+        *,
+        expected: int | None = None,
+        reason: str = "rollback",
+        by: str | None = None,
+    ) -> Alias:
+        """Move `alias` back to the version it held before its last move. With `expected`,
+        only if the alias holds that version now (compare-and-swap, as `move_alias`)."""
         current = self.get_alias(model, alias)
         if current.previous is None:
             raise ValueError(f"alias {model}:{alias} has no previous version to roll back to")
         return self.move_alias(
-            model, alias, current.previous, expected=current.version, reason=reason
+            model,
+            alias,
+            current.previous,
+            expected=current.version if expected is None else expected,
+            reason=reason,
+            by=by,
         )
 
     def maybe_promote(

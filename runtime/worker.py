@@ -14,6 +14,8 @@
 - SIGTERM: the current job may finish within `shutdown_grace_seconds`; otherwise it is
   released for another worker and the job goes back to `queued`. Then the process exits 0.
 
+What a job does is its type's business (runtime.handlers, one module per type); the worker
+keeps the loop, the leases and their heartbeat, the claim and the settling of each delivery.
 Run one with `python -m runtime.worker` (settings from `MLPOC_*` variables).
 """
 
@@ -28,29 +30,29 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import FrameType
 from typing import Any
 
-from adapters.errors import ConfigurationError, Conflict, NotFound
+from adapters.errors import ConfigurationError, NotFound
 from adapters.factory import build_adapters
-from adapters.limits import MAX_LEASE_SECONDS
 from adapters.ports import Adapters, Message
-from runtime import artifacts, jobs, scoring
-from runtime.batch_predict import DatasetRef, batch_predict, read_dataset
+from adapters.settings import load_settings
+from runtime import jobs
+from runtime.clock import now
 from runtime.config import RuntimeSettings, load_runtime_settings
+from runtime.dead_letters import sweep_dead_letters
+from runtime.handlers import JOB_TYPES, JobContext, JobType, LostJob
 from runtime.health import serve_health
 from runtime.jobs import FAILED, QUEUED, RUNNING, SUCCEEDED, TERMINAL, Job
-from runtime.registry import ModelVersion, Registry
+from runtime.registry import Registry
 from runtime.schema import COLLECTIONS
-from runtime.trainers.base import Trainer, load_trainer, trainer_spec
+from runtime.trainers.base import Trainer, load_trainer
 
 log = logging.getLogger("mlpoc.worker")
 ERROR_PAUSE_SECONDS = 2.0
 
-
-class LostJob(Exception):
-    """This delivery no longer owns its job (lease lost, redelivered, or shutting down)."""
+__all__ = ["LostJob", "Run", "Worker", "main", "sweep_dead_letters"]
 
 
 class Run:
@@ -69,9 +71,6 @@ class Run:
         self.error_text = ""
 
 
-Handler = Callable[[Run], dict[str, Any]]
-
-
 class Worker:
     def __init__(
         self,
@@ -79,17 +78,15 @@ class Worker:
         settings: RuntimeSettings,
         *,
         trainer: Trainer | None = None,
+        job_types: Mapping[str, JobType] | None = None,
     ) -> None:
         self.adapters = adapters
         self.settings = settings
         self.trainer = trainer or load_trainer(settings.trainer, settings.allowed_trainers)
         self.registry = Registry(adapters, settings.allowed_trainers)
+        self.job_types = JOB_TYPES if job_types is None else job_types
         self.worker_id = settings.worker_id or f"{socket.gethostname()}:{os.getpid()}"
         self.stopping = threading.Event()
-        self.handlers: dict[str, Handler] = {
-            "train": self._train,
-            "batch_predict": self._batch_predict,
-        }
         self._last_sweep = 0.0
 
     # ----------------------------------------------------------------- loop
@@ -150,8 +147,8 @@ class Worker:
         if job.state in TERMINAL:
             queue.ack(message)
             return "already-" + job.state
-        handler = self.handlers.get(job.type)
-        if handler is None:
+        job_type = self.job_types.get(job.type)
+        if job_type is None:
             self._finish(job.id, FAILED, last_error=f"no handler for job type {job.type!r}")
             queue.ack(message)
             return "failed"
@@ -159,42 +156,48 @@ class Worker:
         if run is None:
             queue.ack(message)
             return "already-done"
-        if job.type == "train":
-            existing = self.registry.versions_for_job(job.id)
-            if existing:
-                # A previous delivery registered the version and died before finishing.
-                result = self._after_train(job, existing[0], promoted=None, fit_seconds=None)
-                self._finish(job.id, SUCCEEDED, result=result, attempt=run.attempt)
-                self._settle(queue.ack, message)
-                return "already-registered"
-        return self._execute(run, handler)
+        recovered = job_type.recover(self._context(run))
+        if recovered is not None:
+            self._finish(job.id, SUCCEEDED, result=recovered, attempt=run.attempt)
+            self._settle(queue.ack, message)
+            return "already-registered"
+        return self._execute(run, job_type)
+
+    def _context(self, run: Run) -> JobContext:
+        return JobContext(
+            job=run.job,
+            adapters=self.adapters,
+            settings=self.settings,
+            trainer=self.trainer,
+            registry=self.registry,
+            check_owned=lambda: self.check_owned(run),
+        )
 
     def _claim(self, message: Message, job: Job) -> Run | None:
         attempt = uuid.uuid4().hex
 
-        def claim(current: Job) -> Job | None:
+        def claim(current: Job) -> dict[str, Any] | None:
             if current.state in TERMINAL:
                 return None
-            return jobs.transition(
-                self.adapters.documents,
+            return jobs.moved(
                 current,
                 RUNNING,
                 attempts=int(current.data.get("attempts") or 0) + 1,
                 attempt=attempt,
                 worker_id=self.worker_id,
-                started_at=jobs.now(),
+                started_at=now(),
             )
 
-        claimed = jobs.update_with_retry(self.adapters.documents, job.id, claim)
+        claimed = jobs.change(self.adapters.documents, job.id, claim)
         return None if claimed is None else Run(message, claimed, attempt)
 
-    def _execute(self, run: Run, handler: Handler) -> str:
+    def _execute(self, run: Run, job_type: JobType) -> str:
         log.info("job %s (%s): delivery %d", run.job.id, run.job.type, run.message.delivery_count)
         heartbeat = threading.Thread(
             target=self._heartbeat, args=(run,), name="heartbeat", daemon=True
         )
         work = threading.Thread(
-            target=self._work, args=(run, handler), name=f"job-{run.job.id}", daemon=True
+            target=self._work, args=(run, job_type), name=f"job-{run.job.id}", daemon=True
         )
         heartbeat.start()
         work.start()
@@ -213,9 +216,9 @@ class Worker:
             return "lost"
         return self._fail_attempt(run)
 
-    def _work(self, run: Run, handler: Handler) -> None:
+    def _work(self, run: Run, job_type: JobType) -> None:
         try:
-            run.result = handler(run)
+            run.result = job_type.run(self._context(run))
         except BaseException as exc:  # recorded on the job; the loop goes on
             run.error = exc
             run.error_text = "".join(traceback.format_exception_only(exc)).strip()
@@ -293,111 +296,14 @@ class Worker:
         """Move the job to `state`, re-reading on races; a job already terminal, or (with
         `attempt`) claimed since by another delivery, is left as it is."""
 
-        def change(job: Job) -> Job | None:
+        def change(job: Job) -> dict[str, Any] | None:
             if job.state in TERMINAL:
                 return None
             if attempt is not None and job.data.get("attempt") != attempt:
                 return None
-            return jobs.transition(self.adapters.documents, job, state, **fields)
+            return jobs.moved(job, state, **fields)
 
-        jobs.update_with_retry(self.adapters.documents, job_id, change)
-
-    # ----------------------------------------------------------------- handlers
-
-    def _train(self, run: Run) -> dict[str, Any]:
-        params = run.job.params
-        model = params.get("model")
-        if not isinstance(model, str):
-            raise ValueError("train job needs a 'model' name")
-        dataset = DatasetRef.from_params(params.get("dataset"))
-        if dataset.target is None:
-            raise ValueError("train job's dataset needs a 'target' column")
-        frame, digest = read_dataset(self.adapters.blobs, dataset)
-        if dataset.id_column:
-            frame = frame.drop(columns=[dataset.id_column])
-        started = time.monotonic()
-        fit = self.trainer.fit(frame, dataset.target, dict(params.get("params") or {}))
-        fit_seconds = time.monotonic() - started
-        metric = self.settings.auto_promote_metric
-        if metric and metric not in fit.metrics:
-            # Checked before registering: a version must not exist for a job that then fails.
-            raise ValueError(
-                f"auto-promotion metric {metric!r} is not among the trainer's {sorted(fit.metrics)}"
-            )
-        ref = artifacts.store(self.adapters.blobs, self.trainer.dumps(fit.model))
-        input_schema = self.trainer.input_schema(fit.model)
-        features = frame.drop(columns=[dataset.target])
-        compiled, serving = scoring.compile_version(self.trainer, fit, features, input_schema)
-        if compiled is not None:
-            serving = scoring.store_compiled(self.adapters.blobs, compiled, serving)
-        self.check_owned(run)
-        version = self.registry.register(
-            model,
-            artifact=ref,
-            metrics=fit.metrics,
-            params=fit.params,
-            trainer=trainer_spec(self.trainer),
-            artifact_format=self.trainer.artifact_format,
-            dataset={**dataset.to_json(), "sha256": digest},
-            job_id=run.job.id,
-            input_schema=input_schema,
-            serving=serving,
-        )
-        promoted = None
-        if self.settings.auto_promote_metric:
-            promoted = self.registry.maybe_promote(
-                version,
-                alias=self.settings.auto_promote_alias,
-                metric=self.settings.auto_promote_metric,
-                direction=self.settings.auto_promote_direction,
-            )
-        return self._after_train(run.job, version, promoted=promoted, fit_seconds=fit_seconds)
-
-    def _after_train(
-        self,
-        job: Job,
-        version: ModelVersion,
-        *,
-        promoted: bool | None,
-        fit_seconds: float | None,
-    ) -> dict[str, Any]:
-        result: dict[str, Any] = {
-            "model": version.model,
-            "version": version.version,
-            "metrics": version.metrics,
-            "artifact_sha256": version.artifact.sha256,
-            "serving": version.serving.get("path", scoring.SKLEARN),
-            "fit_seconds": fit_seconds,
-            "promoted": promoted,
-        }
-        if self.settings.batch_predict_after_train:
-            # A fixed child id makes this idempotent when the train job is redelivered.
-            child = jobs.enqueue(
-                self.adapters,
-                "batch_predict",
-                {
-                    "model": version.model,
-                    "version": version.version,
-                    "dataset": job.params.get("predict_dataset") or job.params["dataset"],
-                },
-                job_id=f"{job.id}-predict",
-            )
-            result["batch_predict_job"] = child.id
-        return result
-
-    def _batch_predict(self, run: Run) -> dict[str, Any]:
-        params = run.job.params
-        model = params.get("model")
-        if not isinstance(model, str):
-            raise ValueError("batch_predict job needs a 'model' name")
-        ref = params.get("version", params.get("alias"))
-        return batch_predict(
-            self.adapters,
-            model,
-            DatasetRef.from_params(params.get("dataset")),
-            ref=ref,
-            trainers=self.settings.allowed_trainers,
-        )
+        jobs.change(self.adapters.documents, job_id, change)
 
     # ----------------------------------------------------------------- dead letters
 
@@ -412,41 +318,6 @@ class Worker:
             log.exception("dead-letter sweep failed; next one in %s s", interval)
 
 
-def sweep_dead_letters(adapters: Adapters, *, max_batches: int = 10) -> list[str]:
-    """Mark `failed` every job whose message is in the dead-letter queue, with its last
-    error. The messages stay there (leased for the longest lease, so the next sweep moves
-    on to others) for an operator to inspect or purge. Returns the job ids marked failed."""
-    marked: list[str] = []
-    for _ in range(max_batches):
-        messages = adapters.queue.receive_dead_letters(10, lease_seconds=MAX_LEASE_SECONDS)
-        if not messages:
-            break
-        for message in messages:
-            try:
-                job_id, _ = jobs.parse_message(message.body)
-            except ValueError:
-                continue
-
-            def change(job: Job) -> Job | None:
-                if job.state in TERMINAL:
-                    return None
-                last = job.data.get("last_error") or "no error was recorded (worker crashed?)"
-                return jobs.transition(
-                    adapters.documents,
-                    job,
-                    FAILED,
-                    last_error=f"dead-lettered after {adapters.queue.max_deliveries} "
-                    f"deliveries; last error: {last}",
-                )
-
-            try:
-                if jobs.update_with_retry(adapters.documents, job_id, change) is not None:
-                    marked.append(job_id)
-            except (NotFound, Conflict) as exc:
-                log.error("dead-lettered job %s: %s", job_id, exc)
-    return marked
-
-
 # --------------------------------------------------------------------------- entry point
 
 
@@ -456,8 +327,9 @@ def main() -> int:
         format="%(asctime)s %(levelname)s %(name)s[%(process)d] %(message)s",
     )
     try:
+        backend = load_settings()
         settings = load_runtime_settings()
-        worker = Worker(build_adapters(COLLECTIONS, settings), settings)
+        worker = Worker(build_adapters(COLLECTIONS, backend), settings)
     except (ConfigurationError, ValueError) as exc:
         print(f"mlpoc worker: {exc}", file=sys.stderr)
         return 2
@@ -471,7 +343,7 @@ def main() -> int:
     health = None
     if settings.health_port is not None:
         health = serve_health(settings.health_port, lambda: not worker.stopping.is_set())
-    log.info("worker %s started (%s backend)", worker.worker_id, settings.backend)
+    log.info("worker %s started (%s backend)", worker.worker_id, backend.backend)
     handled = worker.run()
     if health is not None:
         health.shutdown()

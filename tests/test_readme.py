@@ -6,8 +6,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from adapters.settings import settings_table
+from adapters.settings import Settings, settings_table
 from runtime.api.settings import ApiSettings
+from runtime.config import RuntimeSettings
+
+# Every part's settings, in the README's order: backend, worker, API.
+SETTINGS = (Settings, RuntimeSettings, ApiSettings)
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -18,8 +22,9 @@ def test_settings_table_matches_the_settings_model() -> None:
         r"<!-- settings-table:start -->\n(.*?)<!-- settings-table:end -->", README, re.S
     )
     assert block, "README lost its settings-table markers"
-    assert block.group(1).strip() == settings_table(ApiSettings), (
-        "README settings table is stale: regenerate it with `settings_table(ApiSettings)`"
+    assert block.group(1).strip() == settings_table(*SETTINGS), (
+        "README settings table is stale: regenerate it with "
+        "`settings_table(Settings, RuntimeSettings, ApiSettings)`"
     )
 
 

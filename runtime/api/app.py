@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi import FastAPI
 
 from adapters.factory import build_adapters
 from adapters.ports import Adapters
+from adapters.settings import load_settings
 from runtime.api import docs, errors, ui
 from runtime.api.auth import Authenticate, KeyVerifier
 from runtime.api.body_limit import Allowance, BodyLimit
@@ -25,6 +28,8 @@ from runtime.api.routes import (
 from runtime.api.serving import ModelServer
 from runtime.api.settings import ApiSettings, load_api_settings
 from runtime.api.state import AppState
+from runtime.config import TrainerSettings
+from runtime.handlers import JOB_TYPES, JobType
 from runtime.registry import Registry
 from runtime.schema import COLLECTIONS
 
@@ -34,12 +39,21 @@ needs an API key (`X-API-Key` or `Authorization: Bearer`) with the route's scope
 `predict`, `label` or `admin`. Errors are `{"error": {"code", "message", "request_id"}}`."""
 
 
-def create_app(settings: ApiSettings | None = None, adapters: Adapters | None = None) -> FastAPI:
-    """The API over `adapters` (default: built from `settings`, default: the environment)."""
+def create_app(
+    settings: ApiSettings | None = None,
+    adapters: Adapters | None = None,
+    *,
+    trainers: TrainerSettings | None = None,
+    job_types: Mapping[str, JobType] | None = None,
+) -> FastAPI:
+    """The API over `adapters` (default: the backend the environment names), with `settings`
+    and `trainers` (the plugins a served version may name; both default to the environment),
+    enqueueing `job_types` (default: every registered one)."""
     settings = settings or load_api_settings()
-    adapters = adapters or build_adapters(COLLECTIONS, settings)
+    trainers = trainers or TrainerSettings.load()
+    adapters = adapters or build_adapters(COLLECTIONS, load_settings())
     api_metrics = ApiMetrics(adapters)
-    registry = Registry(adapters, settings.allowed_trainers)
+    registry = Registry(adapters, trainers.allowed_trainers)
     app = FastAPI(
         title="mlpoc",
         version="0.1.0",
@@ -60,12 +74,23 @@ def create_app(settings: ApiSettings | None = None, adapters: Adapters | None = 
         server=server,
         metrics=api_metrics,
         keys=KeyVerifier(adapters.documents, settings.api_key_cache_seconds),
-        preload=Preload(server, adapters.documents, seconds=settings.preload_seconds),
+        preload=Preload(server, seconds=settings.preload_seconds),
     )
     app.state.mlpoc.preload.start()
     errors.install(app)
-    for module in (health, metrics, datasets, records, predictions, jobs, models, predict):
-        app.include_router(module.router)
+    job_routers = jobs.routers(JOB_TYPES if job_types is None else job_types)
+    for routers in (
+        health.routers,
+        metrics.routers,
+        datasets.routers,
+        records.routers,
+        predictions.routers,
+        job_routers,
+        models.routers,
+        predict.routers,
+    ):
+        for router in routers:
+            app.include_router(router)
     assert app.openapi_url is not None
     docs.install(app)
     ui.install(app)

@@ -13,8 +13,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from adapters.ports import Adapters
+from runtime import jobs
 from runtime.jobs import STATES
-from runtime.schema import JOBS
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 # Job states are counted by paging through the state index; beyond this many per state the
@@ -78,18 +78,9 @@ class JobStates(Collector):
         with self._lock:
             if self._cached and time.monotonic() - self._cached[0] < JOB_COUNT_CACHE_SECONDS:
                 return self._cached[1]
-            counts = {state: self._count(state) for state in STATES}
+            counts = {
+                state: jobs.count(self.adapters.documents, state, cap=JOB_COUNT_CAP)
+                for state in STATES
+            }
             self._cached = (time.monotonic(), counts)
             return counts
-
-    def _count(self, state: str) -> int:
-        count, token = 0, None
-        while count < JOB_COUNT_CAP:
-            page = self.adapters.documents.query(
-                JOBS.name, "state", state, limit=100, page_token=token
-            )
-            count += len(page.items)
-            token = page.next_token
-            if token is None:
-                break
-        return min(count, JOB_COUNT_CAP)

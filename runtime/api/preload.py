@@ -2,9 +2,10 @@
 ready, so the first request is as fast as the thousandth (no artifact download, no import,
 no first-call setup on a user's request).
 
-It runs once, in a background thread, over the aliases collection (a scan: it is small, one
-document per alias). Readiness waits for it at most `preload_seconds`; a model that fails to
-load is logged and does not hold readiness back (its requests answer 503 as before).
+It runs once, in a background thread, over the models that have a production alias
+(`Registry.models_with_alias`). Readiness waits for it at most `preload_seconds`; a model
+that fails to load is logged and does not hold readiness back (its requests answer 503 as
+before).
 """
 
 from __future__ import annotations
@@ -13,18 +14,15 @@ import logging
 import threading
 import time
 
-from adapters.ports import DocumentStore
 from runtime.api.serving import MAX_ENTRIES, ModelServer
-from runtime.schema import ALIASES
 
 log = logging.getLogger("mlpoc.api.preload")
 ALIAS = "production"
 
 
 class Preload:
-    def __init__(self, server: ModelServer, documents: DocumentStore, *, seconds: float) -> None:
+    def __init__(self, server: ModelServer, *, seconds: float) -> None:
         self.server = server
-        self.documents = documents
         self.seconds = seconds
         self.done = threading.Event()
         self.models: list[str] = []
@@ -48,7 +46,7 @@ class Preload:
 
     def _run(self) -> None:
         try:
-            self.models = self._production_models()
+            self.models = self.server.registry.models_with_alias(ALIAS, limit=MAX_ENTRIES)
             for model in self.models:
                 try:
                     self.server.get(model, ALIAS)
@@ -60,14 +58,3 @@ class Preload:
             log.exception("preloading the production models failed")
         finally:
             self.done.set()
-
-    def _production_models(self) -> list[str]:
-        models: list[str] = []
-        token: str | None = None
-        while len(models) < MAX_ENTRIES:
-            page = self.documents.scan(ALIASES.name, page_token=token)
-            models += [str(d.data["model"]) for d in page.items if d.data.get("alias") == ALIAS]
-            token = page.next_token
-            if token is None:
-                break
-        return sorted(models)[:MAX_ENTRIES]

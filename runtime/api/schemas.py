@@ -1,16 +1,17 @@
 """Request and response bodies: every route declares its response model, so the OpenAPI
-document is the contract schemathesis checks responses against."""
+document is the contract schemathesis checks responses against. Name patterns come from
+runtime.names, so the API refuses exactly the names the runtime would."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from runtime.names import JobId, Name
+
 Scalar = str | int | float | bool | None
 Label = str | int | float | bool
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
-Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 
 
 class Strict(BaseModel):
@@ -123,33 +124,13 @@ class AnnotationPage(BaseModel):
     next_token: str | None
 
 
-JobId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")]
-
-
 class RetrainIn(Strict):
     model: Name | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     job_id: JobId | None = None
 
 
-class TrainJobIn(Strict):
-    type: Literal["train"]
-    dataset: Name
-    model: Name | None = None
-    params: dict[str, Any] = Field(default_factory=dict)
-    job_id: JobId | None = None
-
-
-class BatchPredictJobIn(Strict):
-    type: Literal["batch_predict"]
-    dataset: Name
-    model: Name
-    version: int | None = Field(None, ge=1)
-    alias: Name | None = None
-    job_id: JobId | None = None
-
-
-JobIn = Annotated[TrainJobIn | BatchPredictJobIn, Field(discriminator="type")]
+# The bodies of POST /jobs are the job types' own requests (runtime.handlers).
 
 
 class Artifact(BaseModel):

@@ -1,16 +1,18 @@
-"""The API's settings, on top of the runtime's: upload and batch limits, how often the
-serving cache looks at an alias, when annotations trigger a retrain, how long a verified API
-key is trusted, and the HTTP server's connection limits and timeouts. Every field is the
-environment variable `MLPOC_<FIELD>`."""
+"""The API's settings: upload and batch limits, how often the serving cache looks at an
+alias, when annotations trigger a retrain, how long a verified API key is trusted, and the
+HTTP server's connection limits and timeouts. Every field is the environment variable
+`MLPOC_<FIELD>`; the backend's settings (`adapters.settings.Settings`) and the trainers a
+version may name (`runtime.config.TrainerSettings`) are read on their own, and the worker's
+are not the API's business."""
 
 from __future__ import annotations
 
 from pydantic import Field
 
-from runtime.config import RuntimeSettings
+from adapters.settings import EnvSettings
 
 
-class ApiSettings(RuntimeSettings):
+class ApiSettings(EnvSettings):
     max_upload_bytes: int = Field(
         100 * 1024 * 1024, gt=0, description="Largest accepted CSV upload; beyond it, 413."
     )

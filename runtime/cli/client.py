@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 
+from adapters.ports import Page, iter_items
 from runtime.cli.base import fail
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -87,15 +88,13 @@ class Api:
 
     def pages(self, path: str, **params: Any) -> list[dict[str, Any]]:
         """Every item of a paginated listing."""
-        items: list[dict[str, Any]] = []
-        token = None
-        while True:
+
+        def fetch(token: str | None) -> Page[dict[str, Any]]:
             query = {k: v for k, v in {**params, "page_token": token}.items() if v is not None}
             page = self.get(path, params=query)
-            items.extend(page["items"])
-            token = page.get("next_token")
-            if not token:
-                return items
+            return Page(page["items"], page.get("next_token") or None)
+
+        return list(iter_items(fetch))
 
 
 def default_url() -> str:

@@ -10,8 +10,10 @@ from rich.console import Console
 
 from runtime.cli.base import console, emit_json, err_console, fail, new_app, table
 from runtime.cli.client import Api, JsonOption, KeyOption, UrlOption
+from runtime.handlers import JOB_TYPES
+from runtime.jobs import STATES
 
-app = new_app("Training and batch-prediction jobs.")
+app = new_app("Jobs: " + "; ".join(f"{job.name} ({job.help})" for job in JOB_TYPES.values()) + ".")
 FAILED_JOB = 1
 
 
@@ -53,8 +55,10 @@ def show_job(job: dict[str, Any], as_json: bool) -> None:
 
 @app.command("list")
 def list_jobs(
-    state: Annotated[str | None, typer.Option(help="queued, running, succeeded or failed.")] = None,
-    job_type: Annotated[str | None, typer.Option("--type", help="train or batch_predict.")] = None,
+    state: Annotated[str | None, typer.Option(help=f"One of {', '.join(STATES)}.")] = None,
+    job_type: Annotated[
+        str | None, typer.Option("--type", help=f"One of {', '.join(JOB_TYPES)}.")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many.")] = 50,
     url: UrlOption = None,
     api_key: KeyOption = None,

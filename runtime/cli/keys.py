@@ -40,12 +40,12 @@ def stack_documents(deployed: Deployed) -> DocumentStore:
 def _documents(stack: bool) -> DocumentStore:
     from adapters.factory import build_adapters
     from runtime.cli.project import load_project
-    from runtime.config import load_runtime_settings
+    from adapters.settings import load_settings
     from runtime.schema import COLLECTIONS
 
     if stack:
         return stack_documents(load_project().deployed())
-    return build_adapters(COLLECTIONS, load_runtime_settings()).documents
+    return build_adapters(COLLECTIONS, load_settings()).documents
 
 
 @app.command()

@@ -21,10 +21,13 @@ def serve(
     check_port(port, host, flag="--port")
     os.environ["PORT"] = str(port)
     os.environ["MLPOC_API_HOST"] = host
+    from adapters.settings import load_settings
     from runtime.api.__main__ import main
     from runtime.api.settings import load_api_settings
 
-    load_api_settings()  # a bad configuration is one line and exit 2, before uvicorn starts
+    # A bad configuration is one line and exit 2, before uvicorn starts.
+    load_settings()
+    load_api_settings()
 
     code = main()
     if code == 2:

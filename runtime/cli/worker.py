@@ -29,9 +29,12 @@ def worker(
     ] = None,
 ) -> None:
     """Run worker processes that train and score jobs from the queue (Ctrl-C stops them)."""
+    from adapters.settings import load_settings
     from runtime.config import load_runtime_settings
 
-    settings = load_runtime_settings()  # refuse a bad configuration before starting anything
+    # Refuse a bad configuration before starting anything.
+    backend = load_settings()
+    settings = load_runtime_settings()
     grace = settings.shutdown_grace_seconds + 10
     children: list[Child] = []
     pauses = [1.0] * count
@@ -40,7 +43,7 @@ def worker(
             for index in range(count):
                 children.append(_start(index, log_dir))
             console.print(
-                f"{count} worker(s) on the {settings.backend} backend: "
+                f"{count} worker(s) on the {backend.backend} backend: "
                 f"pids {', '.join(str(c.pid) for c in children)}; Ctrl-C stops them"
             )
             while True:

@@ -12,19 +12,17 @@ from runtime import api_keys
 from runtime.api.settings import ApiSettings
 from runtime.registry import Registry
 from runtime.schema import COLLECTIONS
-from tests.api.conftest import row
-from tests.api.live import api_process
 from tests.rigs.base import Rig
-from tests.runtime.conftest import FAST, wait_for
 from tests.runtime.crafted import child_past_the_end, crafted, good_artifact, register
+from tests.support.data import row
+from tests.support.live import api_process
+from tests.support.waiting import wait_for
 
 
 def test_a_crafted_tree_is_refused_and_the_previous_version_served(rig: Rig) -> None:
     base = rig.settings(COLLECTIONS)
-    settings = ApiSettings(
-        **{**base.model_dump(), **FAST, "serving_check_seconds": 0.2, "api_key_cache_seconds": 0}
-    )
-    adapters = build_adapters(COLLECTIONS, settings)
+    settings = ApiSettings(serving_check_seconds=0.2, api_key_cache_seconds=0)
+    adapters = build_adapters(COLLECTIONS, base)
     registry = Registry(adapters)
     good = register(adapters, good_artifact())
     bad = register(adapters, crafted(child_past_the_end))
@@ -32,7 +30,7 @@ def test_a_crafted_tree_is_refused_and_the_previous_version_served(rig: Rig) -> 
     _, admin = api_keys.create(adapters.documents, "admin", ["admin"])
     headers = {"X-API-Key": admin}
 
-    with api_process({**rig.environment(), **settings.to_env()}) as (url, proc):
+    with api_process({**rig.environment(), **base.to_env(), **settings.to_env()}) as (url, proc):
         client = httpx.Client(base_url=url, headers=headers, timeout=30)
 
         def served_version() -> int:

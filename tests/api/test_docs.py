@@ -9,7 +9,7 @@ import hashlib
 import re
 from html.parser import HTMLParser
 
-from tests.api.conftest import Api
+from tests.support.api import Api
 
 
 class _Links(HTMLParser):

@@ -4,7 +4,8 @@ look up."""
 
 from __future__ import annotations
 
-from tests.api.conftest import Api, row, train_through_api
+from tests.support.api import Api, train_through_api
+from tests.support.data import row
 
 
 def test_upload_label_train_promote_predict_lookup(rig_api: Api) -> None:

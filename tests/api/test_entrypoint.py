@@ -10,15 +10,14 @@ from pathlib import Path
 
 import httpx
 
-from adapters import build_adapters
+from adapters import Settings, build_adapters
 from runtime import api_keys
-from runtime.api.settings import ApiSettings
 from runtime.schema import COLLECTIONS
-from tests.api.live import api_process
+from tests.support.live import api_process
 
 
 def test_the_module_serves_health_and_logs_json(tmp_path: Path) -> None:
-    settings = ApiSettings(backend="local", data_dir=tmp_path / "data")
+    settings = Settings(backend="local", data_dir=tmp_path / "data")
     key, token = api_keys.create(
         build_adapters(COLLECTIONS, settings).documents, "reader", ["read"]
     )

@@ -14,11 +14,12 @@ from runtime.api import create_app
 from runtime.registry import Registry, version_id
 from runtime.schema import MODEL_VERSIONS
 from runtime.worker import Worker
-from tests.api.conftest import Api, make_api, row
 from tests.inference.test_artifact import rewrite, set_node
 from tests.rigs.base import Rig
-from tests.runtime.conftest import wait_for
 from tests.runtime.plugins import NaiveBayesTrainer
+from tests.support.api import Api, make_api
+from tests.support.data import row
+from tests.support.waiting import wait_for
 
 TREES = {"estimator": "hist_gradient_boosting", "max_iter": 20}
 
@@ -104,7 +105,7 @@ def test_a_model_the_path_does_not_cover_is_served_by_scikit_learn(local_rig: Ri
     api = make_api(local_rig, trainer_plugins="tests.runtime.plugins:NaiveBayesTrainer")
     with api.client:
         assert api.upload().status_code == 201
-        worker = Worker(api.adapters, api.settings, trainer=NaiveBayesTrainer())
+        worker = Worker(api.adapters, api.worker_settings, trainer=NaiveBayesTrainer())
         version = promoted(api, {"max_iter": 5}, worker)
         assert version.serving["path"] == "sklearn"
         assert "GaussianNB" in version.serving["reason"]

@@ -7,9 +7,10 @@ import threading
 import time
 
 from runtime.registry import Registry
-from tests.api.conftest import Api, make_api, row, train_through_api
 from tests.rigs.base import Rig
-from tests.runtime.conftest import wait_for
+from tests.support.api import Api, make_api, train_through_api
+from tests.support.data import row
+from tests.support.waiting import wait_for
 
 
 def test_promotion_swaps_models_under_load(api: Api) -> None:

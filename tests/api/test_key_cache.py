@@ -8,7 +8,7 @@ from runtime import api_keys
 from runtime.api.auth import KeyVerifier
 from runtime.schema import COLLECTIONS
 from tests.rigs.base import Rig
-from tests.runtime.conftest import wait_for
+from tests.support.waiting import wait_for
 
 
 def test_junk_is_never_cached(rig: Rig) -> None:

@@ -7,8 +7,8 @@ import pytest
 
 from runtime import api_keys, jobs
 from runtime.registry import check_name
-from tests.api.conftest import Api, train_through_api
 from tests.api.test_refusals import refused
+from tests.support.api import Api, train_through_api
 
 
 def test_names_with_a_trailing_newline_are_refused(rig_api: Api) -> None:

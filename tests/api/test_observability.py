@@ -9,7 +9,8 @@ import logging
 import pytest
 
 from runtime.api.logs import json_handler
-from tests.api.conftest import Api, row, train_through_api
+from tests.support.api import Api, train_through_api
+from tests.support.data import row
 
 
 def test_request_id_is_echoed_or_made(api: Api) -> None:

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.api.conftest import Api, make_api
-from tests.api.live import serving
 from tests.api.raw_http import RawResponse, send
 from tests.rigs.base import Rig
+from tests.support.api import Api, make_api
+from tests.support.live import serving
 
 MIB = 1024 * 1024
 BOUNDARY = "b0undary"

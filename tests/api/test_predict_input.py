@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from runtime.registry import Registry
-from tests.api.conftest import FEATURES, Api, row, train_through_api
+from tests.support.api import Api, train_through_api
+from tests.support.data import FEATURES, row
 
 
 @pytest.fixture

@@ -31,8 +31,8 @@ def test_a_failing_backend_is_named_not_described(
     rig: Rig = request.getfixturevalue(f"{backend}_rig")
     base = rig.settings(COLLECTIONS)
     missing = Rig.unique("missing-")
-    settings = ApiSettings(**{**base.model_dump(), setting: missing})
-    app = create_app(settings, build_adapters(COLLECTIONS, settings))
+    broken = base.model_copy(update={setting: missing})
+    app = create_app(ApiSettings(), build_adapters(COLLECTIONS, broken))
     with TestClient(app) as client, caplog.at_level(logging.WARNING, "mlpoc.api.health"):
         response = client.get("/readyz")
     assert response.status_code == 503

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from runtime import api_keys
-from tests.api.conftest import Api, make_api
 from tests.rigs.base import Rig
+from tests.support.api import Api, make_api
 
 
 def refused(

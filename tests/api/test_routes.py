@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from runtime import jobs
-from tests.api.conftest import Api, row, train_through_api
-from tests.runtime.conftest import wait_for
+from tests.support.api import Api, train_through_api
+from tests.support.data import row
+from tests.support.waiting import wait_for
 
 
 def test_health_needs_no_key_and_readiness_checks_the_adapters(api: Api) -> None:
@@ -176,7 +177,7 @@ def test_train_promote_predict_rollback_and_lookup(api: Api) -> None:
 
 
 def test_retrain_after_n_labels(local_rig: object) -> None:
-    from tests.api.conftest import make_api
+    from tests.support.api import make_api
 
     made = make_api(local_rig, retrain_after_labels=3)  # type: ignore[arg-type]
     with made.client:

@@ -16,8 +16,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from runtime.registry import Registry
-from tests.api.conftest import Api, make_api, train_through_api
 from tests.rigs.local import LocalRig
+from tests.support.api import Api, make_api, train_through_api
 
 # schemathesis parametrizes from a schema it holds at collection time, so the app (over an
 # empty local backend) is made at import; the fixture below fills it and removes it after.

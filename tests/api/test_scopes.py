@@ -4,7 +4,7 @@ key that made them."""
 
 from __future__ import annotations
 
-from tests.api.conftest import Api, train_through_api
+from tests.support.api import Api, train_through_api
 
 
 def key_id(token: str) -> str:

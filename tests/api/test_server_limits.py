@@ -9,9 +9,9 @@ import socket
 import time
 from collections.abc import Iterator
 
-from tests.api.conftest import make_api
-from tests.api.live import serving
 from tests.rigs.base import Rig
+from tests.support.api import make_api
+from tests.support.live import serving
 
 DEADLINE = 15.0  # >= 10x every timeout set below
 

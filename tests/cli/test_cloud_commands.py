@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from runtime.schema import COLLECTIONS
-from tests.cli.conftest import clean_env, run_cli
+from tests.support.cli import clean_env, run_cli
 from tests.infra.conftest import AWS_TOML, GCP_TOML, REPO
 
 NO_AWS = "no AWS credentials found"

@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.cli.conftest import clean_env, mlpoc_argv, processes_with_env, run_cli
 from tests.servers.process import free_port
+from tests.support.cli import clean_env, mlpoc_argv, processes_with_env, run_cli
 
 pytestmark = pytest.mark.slow
 

@@ -20,8 +20,8 @@ from adapters.settings import Settings
 from runtime import api_keys
 from runtime.registry import Registry
 from runtime.schema import COLLECTIONS, PREDICTIONS
-from tests.cli.conftest import clean_env, mlpoc_argv, pid_alive, processes_with_env, run_cli
 from tests.servers.process import free_port
+from tests.support.cli import clean_env, mlpoc_argv, pid_alive, processes_with_env, run_cli
 
 # The command `make demo` runs (the Makefile's demo recipe is `$(BIN)/mlpoc` + these);
 # tests/test_readme.py checks that the three agree.
@@ -75,13 +75,9 @@ def test_demo_runs_the_whole_loop_and_leaves_nothing_running(tmp_path: Path) -> 
     registry = Registry(adapters)
     assert registry.get_alias("wine", "production").version == 1
     assert registry.get_version("wine", 1).metrics == result["metrics"]
-    stored, token = [], None
-    while True:
-        page = adapters.documents.query(PREDICTIONS.name, "dataset", "wine", page_token=token)
-        stored.extend(doc.data for doc in page.items)
-        token = page.next_token
-        if token is None:
-            break
+    stored = [
+        doc.data for doc in adapters.documents.iter_query(PREDICTIONS.name, "dataset", "wine")
+    ]
     assert len(stored) == WINE_ROWS
     assert {p["version"] for p in stored} == {1}
     by_record = {p["record_id"]: p["value"] for p in stored}

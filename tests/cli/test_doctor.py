@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli.conftest import clean_env, run_cli
+from tests.support.cli import clean_env, run_cli
 from tests.infra.conftest import AWS_TOML, GCP_TOML, REPO
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import clean_env, run_cli
 from tests.servers.process import free_port
+from tests.support.cli import clean_env, run_cli
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from infra.config import load_config
 from infra.gcp.config import app_engine_location
-from tests.cli.conftest import run_cli
+from tests.support.cli import run_cli
 
 AWS = ("--cloud", "aws", "--name", "team-poc", "--budget", "30", "--alert-email", "t@ex.com")
 GCP = (

@@ -10,7 +10,7 @@ from adapters.factory import build_adapters
 from adapters.settings import Settings
 from runtime import api_keys
 from runtime.schema import COLLECTIONS
-from tests.cli.conftest import run_cli
+from tests.support.cli import run_cli
 
 
 def test_create_list_revoke(local_env: dict[str, str]) -> None:

@@ -13,13 +13,12 @@ from pathlib import Path
 import httpx
 from rich.console import Console
 
-from adapters import build_adapters
+from adapters import Settings, build_adapters
 from runtime import api_keys
-from runtime.api.settings import ApiSettings
 from runtime.cli.base import clean, plain, table
 from runtime.schema import COLLECTIONS
-from tests.api.live import api_process
-from tests.cli.conftest import clean_env, run_cli
+from tests.support.cli import clean_env, run_cli
+from tests.support.live import api_process
 
 SGR = re.compile("\x1b\\[[0-9;]*m")
 HOSTILE_COLUMNS = [
@@ -49,7 +48,7 @@ def _no_escapes(text: str) -> None:
 
 
 def test_data_commands_print_data_as_plain_text(tmp_path: Path) -> None:
-    settings = ApiSettings(backend="local", data_dir=tmp_path / "data")
+    settings = Settings(backend="local", data_dir=tmp_path / "data")
     _, token = api_keys.create(build_adapters(COLLECTIONS, settings).documents, "t", ["admin"])
     with api_process(settings.to_env()) as (url, _):
         uploaded = httpx.post(

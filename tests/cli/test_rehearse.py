@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import clean_env, run_cli
+from tests.support.cli import clean_env, run_cli
 from tests.infra.conftest import AWS_TOML, REPO
 
 LOOP = [

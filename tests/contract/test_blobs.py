@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from adapters import BlobStore, Conflict, NotFound
-from tests.contract.conftest import all_pages, race
+from tests.support.contract import all_pages, race
 
 
 def sha256(data: bytes) -> str:

@@ -10,8 +10,8 @@ import pytest
 
 from adapters import Conflict, DocumentStore, NotFound, TooLarge, build_adapters
 from adapters.limits import MAX_DOCUMENT_BYTES, document_size
-from tests.contract.conftest import CONTRACT_COLLECTIONS, ITEMS, PLAIN, all_pages, race
 from tests.rigs.base import Rig
+from tests.support.contract import CONTRACT_COLLECTIONS, ITEMS, PLAIN, all_pages, race
 
 JSON_TYPES: dict[str, Any] = {
     "text": "hello",
@@ -130,6 +130,36 @@ def test_racing_guarded_updates_have_exactly_one_winner(rig: Rig) -> None:
         assert sorted(outcomes) == ["Conflict", "won"], (round_number, outcomes)
         winner = outcomes.index("won")
         assert stores[1 - winner].get(PLAIN, doc_id).data == {"winner": winner}
+
+
+def test_modify_retries_lost_races_and_loses_no_update(rig: Rig) -> None:
+    # Two clients add to one counter at once: each lost race is read again and re-applied.
+    settings = rig.settings(CONTRACT_COLLECTIONS)
+    stores = [build_adapters(CONTRACT_COLLECTIONS, settings).documents for _ in range(2)]
+    stores[0].create(PLAIN, "counter", {"n": 0, "by": []})
+    rounds = 5
+
+    def add(store: DocumentStore, who: int) -> None:
+        for _ in range(rounds):
+            store.modify(
+                PLAIN, "counter", lambda doc: {"n": doc.data["n"] + 1, "by": [*doc.data["by"], who]}
+            )
+
+    outcomes = race(*(partial(add, store, n) for n, store in enumerate(stores)), timeout=120)
+    assert outcomes == ["won", "won"]
+    final = stores[1].get(PLAIN, "counter")
+    assert final.data["n"] == 2 * rounds and sorted(final.data["by"]) == [0] * rounds + [1] * rounds
+
+
+def test_modify_declines_and_misses_like_the_port_says(documents: DocumentStore) -> None:
+    version = documents.put(PLAIN, "m", {"n": 1})
+    assert documents.modify(PLAIN, "m", lambda doc: None) is None
+    assert documents.get(PLAIN, "m").version == version  # declined: nothing written
+    written = documents.modify(PLAIN, "m", lambda doc: {"n": doc.data["n"] + 1})
+    assert written is not None and written.data == {"n": 2}
+    assert documents.get(PLAIN, "m").version == written.version
+    with pytest.raises(NotFound):
+        documents.modify(PLAIN, "absent", lambda doc: {"n": 0})
 
 
 def test_missing_document_is_not_found_of_the_exact_type(documents: DocumentStore) -> None:
@@ -321,6 +351,17 @@ def test_scan_past_one_page(documents: DocumentStore) -> None:
     scanned = [doc.id for page in pages for doc in page.items]
     assert sorted(scanned) == sorted(ids)  # no gaps, no duplicates
     assert documents.scan(ITEMS).items == []  # other collection untouched
+    # The port's own iterator follows the same pages to the end.
+    assert sorted(doc.id for doc in documents.iter_scan(PLAIN, page_size=10)) == sorted(ids)
+
+
+def test_iter_query_follows_every_page_in_order(documents: DocumentStore) -> None:
+    for n in range(23):
+        documents.put(ITEMS, f"q{n:02d}", {"owner": "erin", "seq": n})
+    ids = [f"q{n:02d}" for n in range(23)]
+    assert [doc.id for doc in documents.iter_query(ITEMS, "owner", "erin", page_size=5)] == ids
+    backwards = documents.iter_query(ITEMS, "owner", "erin", descending=True, page_size=5)
+    assert [doc.id for doc in backwards] == ids[::-1]
 
 
 def test_query_on_a_non_indexed_field_is_a_value_error(documents: DocumentStore) -> None:

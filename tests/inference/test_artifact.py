@@ -16,7 +16,7 @@ import pytest
 
 from runtime.inference import InvalidArtifact, dumps, loads
 from runtime.inference.format import MAGIC
-from tests.inference.conftest import fitted
+from tests.support.inference import fitted
 
 Arrays = dict[str, np.ndarray]
 

@@ -11,8 +11,8 @@ import pytest
 from runtime.inference import NotCompilable, compile_pipeline, dumps, loads, verify
 from runtime.inference.trees import TreeScorer
 from runtime.trainers.base import Predictions
-from tests.inference.conftest import Fitted, fitted
 from tests.inference.data import unseen
+from tests.support.inference import Fitted, fitted
 
 
 def assert_same(reference: Predictions, got: Predictions) -> None:

@@ -17,7 +17,7 @@ from runtime import artifacts
 from runtime.registry import ModelVersion, Registry
 from runtime.trainers.base import trainer_spec
 from runtime.trainers.tabular import TabularTrainer
-from tests.runtime.conftest import iris_csv
+from tests.support.data import iris_csv
 
 Mutation = Callable[[Any], None]
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from runtime import jobs
 from runtime.registry import Registry
 from runtime.worker import Worker, sweep_dead_letters
-from tests.runtime.conftest import Env, train_params, wait_for
 from tests.runtime.plugins import FailingTrainer
+from tests.support.data import train_params
+from tests.support.env import Env
+from tests.support.waiting import wait_for
 
 
 def dead_letter_ids(env: Env, worker: Worker | None = None) -> list[str]:
@@ -30,7 +32,7 @@ def test_failing_trainer_dead_letters_the_job(env: Env) -> None:
 
     done = wait_for(failed, timeout=40, interval=0, what="the job to fail")
     assert "boom: this trainer always fails" in done.data["last_error"]
-    assert done.data["attempts"] == env.settings.max_deliveries
+    assert done.data["attempts"] == env.backend.max_deliveries
     assert done.data["finished_at"] is not None
     assert Registry(env.adapters).versions_for_job(job.id) == []
     ids = wait_for(lambda: dead_letter_ids(env, worker), timeout=20, what="the dead letter")
@@ -44,7 +46,7 @@ def test_sweep_marks_dead_lettered_jobs_failed(env: Env) -> None:
     marked failed by the sweep, with the last error it had."""
     job = jobs.enqueue(env.adapters, "train", train_params())
     queue = env.adapters.queue
-    for delivery in range(1, env.settings.max_deliveries + 1):
+    for delivery in range(1, env.backend.max_deliveries + 1):
         messages = wait_for(
             lambda: queue.receive(1, lease_seconds=5, wait_seconds=0.5),
             timeout=20,

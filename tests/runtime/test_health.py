@@ -10,8 +10,9 @@ from pathlib import Path
 
 from runtime.health import serve_health
 from tests.rigs.base import Rig
-from tests.runtime.conftest import new_env, wait_for
 from tests.servers.process import free_port
+from tests.support.env import new_env
+from tests.support.waiting import wait_for
 
 
 def get(port: int, path: str) -> tuple[int, dict[str, object]]:

@@ -7,7 +7,9 @@ import threading
 
 from runtime import artifacts, jobs
 from runtime.registry import Registry
-from tests.runtime.conftest import Env, train_params, wait_for
+from tests.support.data import train_params
+from tests.support.env import Env
+from tests.support.waiting import wait_for
 
 
 def test_redelivered_job_with_registered_version_is_acked_without_training(env: Env) -> None:

@@ -11,7 +11,7 @@ import pytest
 from adapters import Conflict, NotFound
 from runtime import artifacts
 from runtime.registry import ModelVersion, Registry
-from tests.runtime.conftest import Env
+from tests.support.env import Env
 
 
 def register(

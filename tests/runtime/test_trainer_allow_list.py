@@ -12,7 +12,7 @@ from runtime import artifacts
 from runtime.config import DEFAULT_TRAINER, RuntimeSettings
 from runtime.registry import Registry
 from runtime.trainers import load_trainer, trainer_spec
-from tests.runtime.conftest import Env
+from tests.support.env import Env
 
 MARKER = "tests.runtime.import_marker"
 

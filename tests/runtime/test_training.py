@@ -6,11 +6,14 @@ import pytest
 
 from adapters import NotFound
 from runtime import artifacts, jobs
-from runtime.batch_predict import get_prediction, read_dataset
+from runtime.batch_predict import get_prediction
+from runtime.datasets.ref import read_dataset
 from runtime.registry import Registry
 from runtime.schema import PREDICTIONS
 from runtime.worker import Worker
-from tests.runtime.conftest import IRIS, Env, train_params, wait_for
+from tests.support.data import IRIS, train_params
+from tests.support.env import Env
+from tests.support.waiting import wait_for
 
 
 def run_until(
@@ -59,16 +62,8 @@ def test_train_then_batch_predict(env: Env) -> None:
 
     frame, _ = read_dataset(env.adapters.blobs, IRIS)
     expected = trainer.predict(model, frame)
-    ids = set()
-    token = None
-    while True:
-        page = env.adapters.documents.query(
-            PREDICTIONS.name, "dataset", "iris", limit=100, page_token=token
-        )
-        ids.update(doc.data["record_id"] for doc in page.items)
-        token = page.next_token
-        if token is None:
-            break
+    stored = env.adapters.documents.iter_query(PREDICTIONS.name, "dataset", "iris")
+    ids = {doc.data["record_id"] for doc in stored}
     assert ids == set(frame["record_id"])
     for row in (0, 77, 149):
         prediction = get_prediction(env.adapters, "iris", frame["record_id"][row])

@@ -8,12 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from adapters import ConfigurationError
+from adapters import ConfigurationError, Settings
 from runtime import artifacts
+from runtime.api.settings import ApiSettings
 from runtime.config import RuntimeSettings, load_runtime_settings
 from runtime.jobs import InvalidTransition, Job, transition
 from runtime.trainers.tabular import TabularTrainer, _columns_of, _prepare
-from tests.runtime.conftest import iris_csv
+from tests.support.data import iris_csv
 
 
 @pytest.fixture(scope="module")
@@ -94,16 +95,23 @@ def test_untrusted_types_are_refused() -> None:
 
 
 def test_runtime_settings() -> None:
-    settings = RuntimeSettings(backend="local", lease_seconds=30, heartbeat_seconds=10)
+    settings = RuntimeSettings(lease_seconds=30, heartbeat_seconds=10)
     env = settings.to_env()
-    assert env["MLPOC_LEASE_SECONDS"] == "30.0" and env["MLPOC_BACKEND"] == "local"
+    # Composed, not inherited: the worker's settings carry none of the backend's.
+    assert env["MLPOC_LEASE_SECONDS"] == "30.0" and "MLPOC_BACKEND" not in env
     assert RuntimeSettings(**{k.removeprefix("MLPOC_").lower(): v for k, v in env.items()}) == (
         settings
     )
     with pytest.raises(ConfigurationError, match=r"MLPOC_HEARTBEAT_SECONDS.*a third"):
-        load_runtime_settings(backend="local", lease_seconds=30, heartbeat_seconds=11)
+        load_runtime_settings(lease_seconds=30, heartbeat_seconds=11)
     with pytest.raises(ConfigurationError, match="MLPOC_LEASE_SECONDS"):
-        load_runtime_settings(backend="local", lease_seconds=601)
+        load_runtime_settings(lease_seconds=601)
+
+
+def test_api_settings_carry_only_the_apis_fields() -> None:
+    assert not set(ApiSettings.model_fields) & set(RuntimeSettings.model_fields)
+    assert not set(ApiSettings.model_fields) & set(Settings.model_fields)
+    assert not set(RuntimeSettings.model_fields) & set(Settings.model_fields)
 
 
 def test_state_machine_refuses_moves_out_of_terminal_states() -> None:

@@ -13,7 +13,9 @@ from runtime import jobs
 from runtime.registry import Registry
 from runtime.schema import JOBS
 from tests.rigs.base import Rig
-from tests.runtime.conftest import Env, new_env, train_params, wait_for
+from tests.support.data import train_params
+from tests.support.env import Env, new_env
+from tests.support.waiting import wait_for
 
 SLOW = "tests.runtime.plugins:SlowTrainer"
 

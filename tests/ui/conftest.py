@@ -13,21 +13,20 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from adapters import Adapters, build_adapters
+from adapters import Settings, build_adapters
 from runtime import api_keys
 from runtime.api import create_app
 from runtime.api.settings import ApiSettings
+from runtime.config import RuntimeSettings
 from runtime.schema import COLLECTIONS
 from runtime.worker import Worker
-from tests.api.live import serving
-from tests.runtime.conftest import FAST
+from tests.support.env import FAST
+from tests.support.live import serving
+from tests.support.ui import ARTIFACTS, LiveApi
 
 CHROMIUM = os.environ.get("MLPOC_CHROMIUM", "/usr/bin/chromium")
 INSTALL_HINT = "install it with: apt-get update && apt-get install -y chromium chromium-driver"
@@ -44,39 +43,19 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-
-
-@dataclass
-class LiveApi:
-    url: str
-    key: str
-    adapters: Adapters
-    settings: ApiSettings
-
-    def get(self, path: str, **params: Any) -> Any:
-        response = httpx.get(
-            self.url + path, params=params, headers={"X-API-Key": self.key}, timeout=10
-        )
-        response.raise_for_status()
-        return response.json()
 
 
 @pytest.fixture(scope="session")
 def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
     """The API on a free loopback port and one worker, over a fresh local data dir."""
-    data_dir = tmp_path_factory.mktemp("ui-data")
-    settings = ApiSettings(
-        backend="local",
-        data_dir=data_dir,
-        **FAST,
-        serving_check_seconds=0.2,
-        api_key_cache_seconds=0,
-        batch_predict_after_train=True,
-    )
-    adapters = build_adapters(COLLECTIONS, settings)
+    backend = Settings(backend="local", data_dir=tmp_path_factory.mktemp("ui-data"))
+    settings = ApiSettings(serving_check_seconds=0.2, api_key_cache_seconds=0)
+    adapters = build_adapters(COLLECTIONS, backend)
     _, key = api_keys.create(adapters.documents, "ui-admin", ["admin"])
-    worker = Worker(build_adapters(COLLECTIONS, settings), settings)
+    worker = Worker(
+        build_adapters(COLLECTIONS, backend),
+        RuntimeSettings(**FAST, batch_predict_after_train=True),
+    )
     worker_thread = threading.Thread(target=worker.run, name="ui-worker", daemon=True)
     worker_thread.start()
     try:

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.runtime.conftest import iris_csv
-from tests.ui.conftest import ARTIFACTS, LiveApi
+from tests.support.data import iris_csv
+from tests.support.ui import ARTIFACTS, LiveApi
 
 pytestmark = pytest.mark.slow
 TO_LABEL = 20

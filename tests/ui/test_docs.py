@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.ui.conftest import LiveApi
+from tests.support.ui import LiveApi
 
 pytestmark = pytest.mark.slow
 

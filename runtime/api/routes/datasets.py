@@ -6,18 +6,23 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from runtime import datasets
-from runtime.api.auth import require
-from runtime.api.errors import ApiError, responses
-from runtime.api.schemas import NAME_PATTERN, DatasetOut, DatasetPage
+from runtime.api.errors import ApiError
+from runtime.api.routing import scoped_router
+from runtime.api.schemas import DatasetOut, DatasetPage
 from runtime.api.state import AppState, state
+from runtime.datasets import store
+from runtime.datasets.ingest import ingest
+from runtime.names import NAME_PATTERN
 
-router = APIRouter(prefix="/datasets", tags=["datasets"])
+AREA: dict[str, Any] = {"prefix": "/datasets", "tags": ["datasets"]}
+reads = scoped_router("read", errors=(400, 404, 422), **AREA)
+writes = scoped_router("admin", errors=(400, 409, 413, 415, 422), **AREA)
+routers = (reads, writes)
 # Room for the multipart envelope and the small form fields around the file.
 ENVELOPE_BYTES = 64 * 1024
 FIELDS = ("name", "target", "id_column", "unlabelled", "model")
@@ -63,13 +68,8 @@ def _flag(value: str | None) -> bool:
     raise ApiError(422, f"unlabelled must be true or false, got {value[:20]!r}")
 
 
-@router.post(
-    "",
-    status_code=201,
-    response_model=DatasetOut,
-    responses=responses(400, 401, 403, 409, 413, 415, 422),
-    openapi_extra={"requestBody": UPLOAD_BODY},
-    dependencies=[Depends(require("admin"))],
+@writes.post(
+    "", status_code=201, response_model=DatasetOut, openapi_extra={"requestBody": UPLOAD_BODY}
 )
 async def upload(request: Request, app: AppState = Depends(state)) -> dict[str, Any]:
     """Upload a CSV as a new dataset (multipart form: `file` plus the fields below)."""
@@ -109,7 +109,7 @@ async def upload(request: Request, app: AppState = Depends(state)) -> dict[str, 
         if upload_file.size is not None and upload_file.size > limit:
             raise ApiError(413, f"the file is larger than the limit of {limit} bytes")
         return await run_in_threadpool(
-            datasets.ingest,
+            ingest,
             app.adapters,
             upload_file.file,
             name=str(fields["name"]),
@@ -122,27 +122,17 @@ async def upload(request: Request, app: AppState = Depends(state)) -> dict[str, 
         await form.close()
 
 
-@router.get(
-    "",
-    response_model=DatasetPage,
-    responses=responses(400, 401, 403, 422),
-    dependencies=[Depends(require("read"))],
-)
+@reads.get("", response_model=DatasetPage)
 def list_datasets(
     limit: int = Query(100, ge=1, le=1000),
     page_token: str | None = Query(None, max_length=2000),
     app: AppState = Depends(state),
 ) -> dict[str, Any]:
-    page = datasets.list_datasets(app.adapters.documents, limit=limit, page_token=page_token)
+    page = store.list_datasets(app.adapters.documents, limit=limit, page_token=page_token)
     return {"items": [doc.data for doc in page.items], "next_token": page.next_token}
 
 
-@router.get(
-    "/{name}",
-    response_model=DatasetOut,
-    responses=responses(400, 401, 403, 404, 422),
-    dependencies=[Depends(require("read"))],
-)
+@reads.get("/{name}", response_model=DatasetOut)
 def describe(name: str, app: AppState = Depends(state)) -> dict[str, Any]:
     """Columns and their kinds, row count, label counts."""
-    return datasets.get_dataset(app.adapters.documents, name, ready=False)
+    return store.get_dataset(app.adapters.documents, name, ready=False)

@@ -2,25 +2,20 @@
 readiness (`/readyz`: each adapter answers a cheap read, and the models the production
 aliases point at are loaded, see `preload.py`). Neither needs an API key, so neither says
 more than "ok" or "failed" per adapter: a backend's error text (bucket names, account ids,
-role ARNs) goes to the log, not to whoever asks."""
+role ARNs) goes to the log, not to whoever asks (runtime.health.check_backends)."""
 
 from __future__ import annotations
-
-import contextlib
-import logging
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
-from adapters.errors import NotFound
 from runtime.api.errors import error_response, responses
 from runtime.api.schemas import Health, Readiness
 from runtime.api.state import AppState, state
-from runtime.schema import DATASETS
+from runtime.health import check_backends
 
-log = logging.getLogger("mlpoc.api.health")
 router = APIRouter(tags=["health"])
-PROBE = "readyz-probe"
+routers = (router,)
 PUBLIC_PATHS = ("/healthz", "/readyz")
 
 
@@ -31,27 +26,7 @@ def healthz() -> Health:
 
 @router.get("/readyz", response_model=Readiness, responses=responses(503))
 def readyz(app: AppState = Depends(state)) -> Readiness | JSONResponse:
-    checks: dict[str, str] = {}
-    failures = []
-    adapters = app.adapters
-
-    def documents() -> None:
-        with contextlib.suppress(NotFound):
-            adapters.documents.get(DATASETS.name, PROBE)
-
-    for name, check in (
-        # A listing, not exists(): a missing bucket answers "no such key" to a HEAD.
-        ("blobs", lambda: adapters.blobs.list(PROBE, page_size=1)),
-        ("documents", documents),
-        ("queue", adapters.queue.ping),
-    ):
-        try:
-            check()
-            checks[name] = "ok"
-        except Exception as exc:
-            log.warning("readiness: %s failed: %s: %s", name, type(exc).__name__, exc)
-            checks[name] = "failed"
-            failures.append(name)
+    checks, failures = check_backends(app.adapters)
     problems = [f"{', '.join(failures)} failed (see the API log)"] if failures else []
     loading = app.preload.ready()
     if loading is not None:

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from typing import Any
+
+from fastapi import Depends
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from runtime.api.auth import require
-from runtime.api.errors import responses
+from runtime.api.routing import scoped_router
 from runtime.api.state import AppState, state
 
-router = APIRouter(tags=["metrics"])
+router = scoped_router("read", tags=["metrics"])
+routers = (router,)
+PROMETHEUS_TEXT: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/plain": {"schema": {"type": "string"}}}}
+}
 
 
-@router.get(
-    "/metrics",
-    response_class=Response,
-    responses={
-        200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
-        **responses(401, 403),
-    },
-    dependencies=[Depends(require("read"))],
-)
+@router.get("/metrics", response_class=Response, responses=PROMETHEUS_TEXT)
 def metrics(app: AppState = Depends(state)) -> Response:
     return Response(generate_latest(app.metrics.registry), media_type=CONTENT_TYPE_LATEST)

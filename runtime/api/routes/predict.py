@@ -6,19 +6,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
-from adapters.errors import NotFound
-from runtime.api.auth import require
-from runtime.api.errors import ApiError, responses
-from runtime.api.schemas import NAME_PATTERN, BatchPredictIn, BatchPredictOut, PredictIn, PredictOut
+from runtime.api.errors import ApiError
+from runtime.api.routing import scoped_router
+from runtime.api.schemas import BatchPredictIn, BatchPredictOut, PredictIn, PredictOut
 from runtime.api.serving import Served
 from runtime.api.state import AppState, state
 from runtime.inference import RowError
+from runtime.names import NAME_PATTERN
 
-router = APIRouter(prefix="/models/{model}", tags=["predict"])
+router = scoped_router(
+    "predict", errors=(400, 404, 413, 422, 503), prefix="/models/{model}", tags=["predict"]
+)
+routers = (router,)
 DEFAULT_ALIAS = "production"
-ERRORS = responses(400, 401, 403, 404, 413, 422, 503)
 ALIAS = Query(None, pattern=NAME_PATTERN, description="Alias to use (default: production).")
 VERSION = Query(None, ge=1, description="A version number instead of an alias.")
 
@@ -27,11 +29,8 @@ def _served(app: AppState, model: str, alias: str | None, version: int | None) -
     if alias is not None and version is not None:
         raise ApiError(400, "name an alias or a version, not both")
     ref: int | str = version if version is not None else alias or DEFAULT_ALIAS
-    try:
-        return app.server.get(model, ref)
-    except NotFound:
-        what = f"version {ref}" if isinstance(ref, int) else f"alias {ref!r}"
-        raise NotFound(f"model {model!r} has no {what}") from None
+    # NotFound names the model and its missing version or alias (the registry's message).
+    return app.server.get(model, ref)
 
 
 def _predict(app: AppState, served: Served, rows: list[dict[str, Any]]) -> Any:
@@ -46,8 +45,7 @@ def _predict(app: AppState, served: Served, rows: list[dict[str, Any]]) -> Any:
     return predictions
 
 
-@router.post("/predict", response_model=PredictOut, responses=ERRORS,
-             dependencies=[Depends(require("predict"))])  # fmt: skip
+@router.post("/predict", response_model=PredictOut)
 def predict(
     model: str,
     body: PredictIn,
@@ -65,8 +63,7 @@ def predict(
     }
 
 
-@router.post("/predict/batch", response_model=BatchPredictOut, responses=ERRORS,
-             dependencies=[Depends(require("predict"))])  # fmt: skip
+@router.post("/predict/batch", response_model=BatchPredictOut)
 def predict_batch(
     model: str,
     body: BatchPredictIn,

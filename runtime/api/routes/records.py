@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
-from runtime import datasets, labels
-from runtime.api.auth import require
-from runtime.api.errors import ApiError, responses
+from runtime import labels
+from runtime.api.errors import ApiError
+from runtime.api.routing import caller, scoped_router
 from runtime.api.schemas import (
     AnnotationPage,
     BulkLabelsIn,
@@ -22,21 +22,17 @@ from runtime.api.schemas import (
 )
 from runtime.api.state import AppState, state
 from runtime.api_keys import ApiKey
-from runtime.jobs import Job
+from runtime.datasets import store
+from runtime.datasets.training import enqueue_training
 
-router = APIRouter(prefix="/datasets/{name}", tags=["records"])
-READ = responses(400, 401, 403, 404, 422)
-WRITE = responses(400, 401, 403, 404, 409, 422)
-LABELLERS = require("label")
-ADMIN = require("admin")
-
-
-def job_out(job: Job) -> dict[str, Any]:
-    return {"id": job.id, **job.data}
+AREA: dict[str, Any] = {"prefix": "/datasets/{name}", "tags": ["records"]}
+reads = scoped_router("read", errors=(400, 404, 422), **AREA)
+labellers = scoped_router("label", errors=(400, 404, 409, 413, 422), **AREA)
+writes = scoped_router("admin", errors=(400, 404, 409, 422), **AREA)
+routers = (reads, labellers, writes)
 
 
-@router.get("/records", response_model=RecordPage, responses=READ,
-            dependencies=[Depends(require("read"))])  # fmt: skip
+@reads.get("/records", response_model=RecordPage)
 def list_records(
     name: str,
     unlabelled: bool = Query(False, description="Only records still waiting for a label."),
@@ -44,8 +40,8 @@ def list_records(
     page_token: str | None = Query(None, max_length=2000),
     app: AppState = Depends(state),
 ) -> dict[str, Any]:
-    datasets.get_dataset(app.adapters.documents, name)
-    page = datasets.list_records(
+    store.get_dataset(app.adapters.documents, name)
+    page = store.list_records(
         app.adapters.documents, name, unlabelled=unlabelled, limit=limit, page_token=page_token
     )
     return {"items": [doc.data for doc in page.items], "next_token": page.next_token}
@@ -67,13 +63,13 @@ def _labelled(app: AppState, name: str, given: list[tuple[str, Any]], key: ApiKe
     return done
 
 
-@router.put("/records/{record_id}/label", response_model=RecordOut, responses=WRITE)
+@labellers.put("/records/{record_id}/label", response_model=RecordOut)
 def set_label(
     name: str,
     record_id: str,
     body: LabelIn,
     app: AppState = Depends(state),
-    key: ApiKey = Depends(LABELLERS),
+    key: ApiKey = Depends(caller),
 ) -> dict[str, Any]:
     """Set one record's label (`label` scope); recorded with the API key's name and id and
     the time."""
@@ -82,24 +78,23 @@ def set_label(
     return record
 
 
-@router.post("/labels", response_model=LabelsOut, responses={**WRITE, **responses(413)})
+@labellers.post("/labels", response_model=LabelsOut)
 def set_labels(
     name: str,
     body: BulkLabelsIn,
     app: AppState = Depends(state),
-    key: ApiKey = Depends(LABELLERS),
+    key: ApiKey = Depends(caller),
 ) -> dict[str, Any]:
     """Label many records at once (`label` scope): all of them, or (on any unknown record)
     none."""
     done = _labelled(app, name, [(item.record_id, item.label) for item in body.labels], key)
     return {
         "records": done.records,
-        "retrain_job": job_out(done.retrain_job) if done.retrain_job else None,
+        "retrain_job": done.retrain_job.to_json() if done.retrain_job else None,
     }
 
 
-@router.get("/annotations", response_model=AnnotationPage, responses=READ,
-            dependencies=[Depends(require("read"))])  # fmt: skip
+@reads.get("/annotations", response_model=AnnotationPage)
 def list_annotations(
     name: str,
     limit: int = Query(100, ge=1, le=1000),
@@ -107,21 +102,16 @@ def list_annotations(
     app: AppState = Depends(state),
 ) -> dict[str, Any]:
     """Who labelled what and when, newest first."""
-    items, token = labels.list_annotations(
-        app.adapters.documents, name, limit=limit, page_token=page_token
-    )
-    return {"items": items, "next_token": token}
+    page = labels.list_annotations(app.adapters.documents, name, limit=limit, page_token=page_token)
+    return {"items": page.items, "next_token": page.next_token}
 
 
-@router.post("/retrain", status_code=202, response_model=JobOut, responses=WRITE)
+@writes.post("/retrain", status_code=202, response_model=JobOut)
 def retrain(
-    name: str,
-    body: RetrainIn,
-    app: AppState = Depends(state),
-    key: ApiKey = Depends(ADMIN),
+    name: str, body: RetrainIn, app: AppState = Depends(state), key: ApiKey = Depends(caller)
 ) -> dict[str, Any]:
     """Enqueue a training job on the dataset's current labels."""
-    job = datasets.enqueue_training(
+    job = enqueue_training(
         app.adapters,
         name,
         model=body.model,
@@ -129,5 +119,5 @@ def retrain(
         job_id=body.job_id,
         created_by=key.id,
     )
-    app.metrics.jobs_enqueued.labels("train").inc()
-    return job_out(job)
+    app.metrics.jobs_enqueued.labels(job.type).inc()
+    return job.to_json()

@@ -55,7 +55,7 @@ def api_process(
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`python -m runtime.api` on a free loopback port with `env` (on top of this process's
     environment): its URL once /healthz answers, and the process. Stopped at the end."""
-    from tests.runtime.conftest import stop_process
+    from tests.support.processes import stop_process
 
     port = free_port()
     proc = subprocess.Popen(

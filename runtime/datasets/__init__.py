@@ -1,0 +1,9 @@
+"""Datasets: CSV files in the BlobStore, described in `datasets`, one document per row in
+`records` (its values and its label, if any). One module per concern:
+
+- `csvfile`: the checks an upload passes, streaming, before anything is written;
+- `ingest`: store the file, its records and its description, or undo what was written;
+- `store`: read descriptions and records;
+- `training`: the labelled snapshot a training job reads, and enqueueing it;
+- `ref`: `DatasetRef`, a CSV in the BlobStore as jobs name it, and reading it as a frame.
+"""

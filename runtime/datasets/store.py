@@ -1,0 +1,74 @@
+"""Reading datasets: their descriptions (`datasets`) and their records (`records`, one
+document per row, id `<dataset>:<record id>`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from adapters.errors import NotFound
+from adapters.ports import Document, DocumentStore, Page
+from runtime.datasets.ref import DatasetRef
+from runtime.schema import DATASETS, RECORDS
+
+READY, INGESTING = "ready", "ingesting"
+RECORD_PAGE = 500
+
+
+def record_doc_id(dataset: str, record_id: str) -> str:
+    return f"{dataset}:{record_id}"
+
+
+def get_dataset(documents: DocumentStore, name: str, *, ready: bool = True) -> dict[str, Any]:
+    """The dataset's description; NotFound if absent (or, with `ready`, still ingesting)."""
+    try:
+        data = documents.get(DATASETS.name, name).data
+    except (NotFound, ValueError):
+        raise NotFound(f"dataset {name!r} not found") from None
+    if ready and data.get("status") != READY:
+        raise NotFound(f"dataset {name!r} is not ready (status {data.get('status')!r})")
+    return data
+
+
+def list_datasets(
+    documents: DocumentStore, *, limit: int = 100, page_token: str | None = None
+) -> Page[Document]:
+    return documents.scan(DATASETS.name, limit=limit, page_token=page_token)
+
+
+def list_records(
+    documents: DocumentStore,
+    name: str,
+    *,
+    unlabelled: bool = False,
+    limit: int = 100,
+    page_token: str | None = None,
+) -> Page[Document]:
+    """A dataset's records by record id; with `unlabelled`, only those without a label."""
+    field_name = "unlabelled" if unlabelled else "dataset"
+    return documents.query(RECORDS.name, field_name, name, limit=limit, page_token=page_token)
+
+
+def iter_records(documents: DocumentStore, name: str) -> Iterator[Document]:
+    """Every record of the dataset, by record id."""
+    return documents.iter_query(RECORDS.name, "dataset", name, page_size=RECORD_PAGE)
+
+
+def get_record(documents: DocumentStore, dataset: str, record_id: str) -> dict[str, Any]:
+    """One record; NotFound (naming the dataset and the record) if it has none by that id."""
+    try:
+        return documents.get(RECORDS.name, record_doc_id(dataset, record_id)).data
+    except (NotFound, ValueError):
+        raise NotFound(f"dataset {dataset!r} has no record {record_id!r}") from None
+
+
+def source_ref(dataset: Mapping[str, Any]) -> DatasetRef:
+    """The uploaded file as a batch_predict input (its target only if the file has it)."""
+    columns = [c["name"] for c in dataset["columns"]]
+    target = dataset.get("target")
+    return DatasetRef(
+        key=dataset["key"],
+        name=dataset["name"],
+        target=target if target in columns else None,
+        id_column=dataset.get("id_column"),
+    )

@@ -1,0 +1,102 @@
+"""What a training job reads: a snapshot of the uploaded CSV with its target column filled
+from the records' current labels, stored under its content hash (the exact data a job saw
+stays readable); and enqueueing a `train` job on it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Mapping
+from typing import Any
+
+from adapters.ports import Adapters, DocumentStore
+from runtime import jobs
+from runtime.clock import now
+from runtime.datasets.csvfile import READ_CHUNK_BYTES, csv_rows, digest, layout_of
+from runtime.datasets.ref import DatasetRef
+from runtime.datasets.store import get_dataset, iter_records, source_ref
+from runtime.jobs import Job
+from runtime.names import check_name
+from runtime.schema import DATASETS
+
+
+def labelled_snapshot(adapters: Adapters, dataset: Mapping[str, Any]) -> DatasetRef:
+    """The uploaded CSV with its target column set to the records' current labels, stored
+    under its content hash: the exact data a training job saw stays readable."""
+    name, target = dataset["name"], dataset.get("target")
+    if not target:
+        raise ValueError(f"dataset {name!r} has no target column; it cannot be trained on")
+    labels = {
+        str(doc.data["record_id"]): doc.data["label"]
+        for doc in iter_records(adapters.documents, name)
+        if doc.data.get("label") is not None
+    }
+    with tempfile.TemporaryFile() as source, tempfile.TemporaryFile() as out:
+        # Copied to a local file first: a cloud SDK's stream may close itself at its end,
+        # which a text wrapper reading ahead does not expect.
+        with adapters.blobs.open(dataset["key"]) as stream:
+            while chunk := stream.read(READ_CHUNK_BYTES):
+                source.write(chunk)
+        source.seek(0)
+        text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+        writer = csv.writer(text)
+        rows = csv_rows(source)
+        _, header = next(rows)
+        layout = layout_of(name, header, target, dataset.get("id_column"), unlabelled=True)
+        writer.writerow(header if layout.target is not None else [*header, target])
+        for index, (_, fields) in enumerate(rows):
+            label = labels.get(layout.record_id(fields, index))
+            value = "" if label is None else str(label)
+            if layout.target is None:
+                fields.append(value)
+            else:
+                fields[layout.target] = value
+            writer.writerow(fields)
+        text.flush()
+        text.detach()
+        sha256, _ = digest(out)
+        key = f"datasets/{name}/labelled/{sha256}.csv"
+        adapters.blobs.put(key, out, content_type="text/csv")
+    return DatasetRef(key=key, name=name, target=target, id_column=dataset.get("id_column"))
+
+
+def enqueue_training(
+    adapters: Adapters,
+    name: str,
+    *,
+    model: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    job_id: str | None = None,
+    reset_counter: bool = True,
+    created_by: str | None = None,
+) -> Job:
+    """Snapshot the dataset's labels and enqueue a `train` job on the snapshot (`created_by`:
+    the id of the API key that asked)."""
+    dataset = get_dataset(adapters.documents, name)
+    model = model or dataset["model"]
+    check_name("model", model)
+    snapshot = labelled_snapshot(adapters, dataset)
+    job = jobs.enqueue(
+        adapters,
+        "train",
+        {
+            "model": model,
+            "dataset": snapshot.to_json(),
+            "predict_dataset": source_ref(dataset).to_json(),
+            "params": dict(params or {}),
+        },
+        job_id=job_id,
+        created_by=created_by,
+    )
+    if reset_counter:
+        _reset_label_counter(adapters.documents, name)
+    return job
+
+
+def _reset_label_counter(documents: DocumentStore, name: str) -> None:
+    documents.modify(
+        DATASETS.name,
+        name,
+        lambda doc: {**doc.data, "labels_since_train": 0, "updated_at": now()},
+    )

@@ -1,0 +1,137 @@
+"""`train`: fit the trainer plugin on a dataset snapshot, store the artifact, register a
+model version keyed by the job's id (a redelivered job registers nothing new), optionally
+promote it and enqueue scoring of the dataset."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal
+
+from pydantic import Field
+
+from adapters.ports import Adapters
+from runtime import artifacts, jobs, scoring
+from runtime.datasets.ref import DatasetRef, read_dataset
+from runtime.datasets.training import enqueue_training
+from runtime.handlers.base import JobContext, JobRequest, JobType, Result
+from runtime.jobs import Job
+from runtime.names import Name
+from runtime.registry import ModelVersion
+from runtime.trainers.base import trainer_spec
+
+
+class TrainJobIn(JobRequest):
+    type: Literal["train"]
+    dataset: Name
+    model: Name | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+def submit(adapters: Adapters, request: TrainJobIn, created_by: str | None) -> Job:
+    """Snapshot the dataset's current labels and enqueue training on the snapshot."""
+    return enqueue_training(
+        adapters,
+        request.dataset,
+        model=request.model,
+        params=request.params,
+        job_id=request.job_id,
+        created_by=created_by,
+    )
+
+
+def run(context: JobContext) -> Result:
+    params = context.job.params
+    model = params.get("model")
+    if not isinstance(model, str):
+        raise ValueError("train job needs a 'model' name")
+    dataset = DatasetRef.from_params(params.get("dataset"))
+    if dataset.target is None:
+        raise ValueError("train job's dataset needs a 'target' column")
+    frame, digest = read_dataset(context.adapters.blobs, dataset)
+    if dataset.id_column:
+        frame = frame.drop(columns=[dataset.id_column])
+    trainer, settings = context.trainer, context.settings
+    started = time.monotonic()
+    fit = trainer.fit(frame, dataset.target, dict(params.get("params") or {}))
+    fit_seconds = time.monotonic() - started
+    metric = settings.auto_promote_metric
+    if metric and metric not in fit.metrics:
+        # Checked before registering: a version must not exist for a job that then fails.
+        raise ValueError(
+            f"auto-promotion metric {metric!r} is not among the trainer's {sorted(fit.metrics)}"
+        )
+    ref = artifacts.store(context.adapters.blobs, trainer.dumps(fit.model))
+    input_schema = trainer.input_schema(fit.model)
+    features = frame.drop(columns=[dataset.target])
+    compiled, serving = scoring.compile_version(trainer, fit, features, input_schema)
+    if compiled is not None:
+        serving = scoring.store_compiled(context.adapters.blobs, compiled, serving)
+    context.check_owned()
+    version = context.registry.register(
+        model,
+        artifact=ref,
+        metrics=fit.metrics,
+        params=fit.params,
+        trainer=trainer_spec(trainer),
+        artifact_format=trainer.artifact_format,
+        dataset={**dataset.to_json(), "sha256": digest},
+        job_id=context.job.id,
+        input_schema=input_schema,
+        serving=serving,
+    )
+    promoted = None
+    if metric:
+        promoted = context.registry.maybe_promote(
+            version,
+            alias=settings.auto_promote_alias,
+            metric=metric,
+            direction=settings.auto_promote_direction,
+        )
+    return _result(context, version, promoted=promoted, fit_seconds=fit_seconds)
+
+
+def recover(context: JobContext) -> Result | None:
+    """A previous delivery registered the version and died before finishing: its result."""
+    existing = context.registry.versions_for_job(context.job.id)
+    if not existing:
+        return None
+    return _result(context, existing[0], promoted=None, fit_seconds=None)
+
+
+def _result(
+    context: JobContext, version: ModelVersion, *, promoted: bool | None, fit_seconds: float | None
+) -> Result:
+    result: Result = {
+        "model": version.model,
+        "version": version.version,
+        "metrics": version.metrics,
+        "artifact_sha256": version.artifact.sha256,
+        "serving": version.serving.get("path", scoring.SKLEARN),
+        "fit_seconds": fit_seconds,
+        "promoted": promoted,
+    }
+    if context.settings.batch_predict_after_train:
+        job = context.job
+        # A fixed child id makes this idempotent when the train job is redelivered.
+        child = jobs.enqueue(
+            context.adapters,
+            "batch_predict",
+            {
+                "model": version.model,
+                "version": version.version,
+                "dataset": job.params.get("predict_dataset") or job.params["dataset"],
+            },
+            job_id=f"{job.id}-predict",
+        )
+        result["batch_predict_job"] = child.id
+    return result
+
+
+JOB = JobType(
+    name="train",
+    help="train a new model version on a dataset",
+    request=TrainJobIn,
+    submit=submit,
+    run=run,
+    recover=recover,
+)

@@ -1,0 +1,62 @@
+"""The data tests train and predict on: iris (it ships with scikit-learn) with record ids and
+two categorical columns, as CSV bytes, as a stored dataset and as API rows."""
+
+from __future__ import annotations
+
+import functools
+import io
+import math
+from typing import Any
+
+import numpy as np
+
+from runtime.datasets.ref import DatasetRef
+
+IRIS = DatasetRef(key="datasets/iris.csv", name="iris", target="target", id_column="record_id")
+# The upload form of the iris CSV (tests.support.api.Api.upload).
+IRIS_FIELDS = {"name": "iris", "target": "target", "id_column": "record_id"}
+FEATURES = (
+    "sepal length (cm)",
+    "sepal width (cm)",
+    "petal length (cm)",
+    "petal width (cm)",
+)
+
+
+def iris_csv() -> bytes:
+    """Iris with a record id and two categorical columns (one informative, one noise) so the
+    pipeline's categorical preprocessing is exercised, including a missing value."""
+    from sklearn.datasets import load_iris
+
+    frame = load_iris(as_frame=True).frame
+    rng = np.random.default_rng(0)
+    frame.insert(0, "record_id", [f"r{i:03d}" for i in range(len(frame))])
+    frame["petal_size"] = np.select(
+        [frame["petal length (cm)"] < 2.5, frame["petal length (cm)"] < 5.0],
+        ["small", "medium"],
+        "large",
+    )
+    frame["colour"] = rng.choice(["red", "green", "blue"], len(frame))
+    frame.loc[7, "colour"] = None
+    return frame.to_csv(index=False).encode()
+
+
+def train_params(model: str = "iris", **trainer_params: Any) -> dict[str, Any]:
+    """The params of a `train` job on the stored iris CSV."""
+    return {"model": model, "dataset": IRIS.to_json(), "params": trainer_params}
+
+
+def row(index: int = 0) -> dict[str, Any]:
+    """A feature row of iris (as the API takes it)."""
+    return dict(_rows()[index])
+
+
+@functools.cache
+def _rows() -> list[dict[str, Any]]:
+    import pandas as pd
+
+    frame = pd.read_csv(io.BytesIO(iris_csv())).drop(columns=["target", "record_id"])
+    return [
+        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in record.items()}
+        for record in frame.to_dict("records")
+    ]
