@@ -34,15 +34,16 @@ demo: $(BIN)/.runtime
 test: $(BIN)/.installed node_modules/.installed
 	$(BIN)/pytest
 
-## Lint, format check and type check (CI runs this before the tests).
+## Lint, format check, type check and the import contracts (CI runs this before the tests).
 check: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 ## Every benchmark under bench/, one Markdown report (bench/REPORT.md) with the machine.
 bench: $(BIN)/.installed
 	$(BIN)/python bench/run_all.py --output bench/REPORT.md
 
 clean:
-	rm -rf $(VENV) node_modules cdktf.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules cdktf.out .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
