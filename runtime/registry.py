@@ -74,6 +74,13 @@ class Alias:
         }
 
 
+def alias_id(model: str, alias: str) -> str:
+    """The id of an alias document (and key of its history), from checked names."""
+    check_name("model", model)
+    check_name("alias", alias)
+    return f"{model}:{alias}"
+
+
 def version_id(model: str, version: int) -> str:
     return f"{model}:{version:0{VERSION_DIGITS}d}"
 
@@ -192,10 +199,8 @@ class Registry:
 
     def get_alias(self, model: str, alias: str) -> Alias:
         """The alias; NotFound (naming model and alias) if it was never set."""
-        check_name("model", model)
-        check_name("alias", alias)
         try:
-            return _alias(self.documents.get(ALIASES.name, f"{model}:{alias}"))
+            return _alias(self.documents.get(ALIASES.name, alias_id(model, alias)))
         except NotFound:
             raise NotFound(f"model {model!r} has no alias {alias!r}") from None
 
@@ -225,10 +230,8 @@ class Registry:
         if another move wins the race; `NotFound` if `to_version` is not registered. `by`:
         the id of the API key that moved it, kept in the alias history (None: the runtime's
         auto-promotion)."""
-        check_name("model", model)
-        check_name("alias", alias)
+        key = alias_id(model, alias)
         self.get_version(model, to_version)  # NotFound for a version that does not exist
-        alias_id = f"{model}:{alias}"
         data: dict[str, Any] = {
             "model": model,
             "alias": alias,
@@ -238,29 +241,27 @@ class Registry:
         }
         if expected is None:
             try:
-                doc_version = self.documents.create(ALIASES.name, alias_id, data)
+                doc_version = self.documents.create(ALIASES.name, key, data)
             except Conflict:
-                raise Conflict(f"alias {alias_id} already exists; pass its version") from None
+                raise Conflict(f"alias {key} already exists; pass its version") from None
         else:
             try:
                 current = self.get_alias(model, alias)
             except NotFound:
                 raise Conflict(
-                    f"alias {alias_id} does not exist, so it does not hold version {expected}; "
+                    f"alias {key} does not exist, so it does not hold version {expected}; "
                     "pass expected_version null to create it"
                 ) from None
             if current.version != expected:
-                raise Conflict(
-                    f"alias {alias_id} points at version {current.version}, not {expected}"
-                )
+                raise Conflict(f"alias {key} points at version {current.version}, not {expected}")
             doc_version = self.documents.update(
-                ALIASES.name, alias_id, data, expected_version=current.doc_version
+                ALIASES.name, key, data, expected_version=current.doc_version
             )
         self.documents.create(
             ALIAS_HISTORY.name,
-            f"{alias_id}:{uuid.uuid4().hex}",
+            f"{key}:{uuid.uuid4().hex}",
             {
-                "alias_key": alias_id,
+                "alias_key": key,
                 "at": data["updated_at"],
                 "from_version": expected,
                 "to_version": to_version,
@@ -272,9 +273,7 @@ class Registry:
 
     def alias_history(self, model: str, alias: str) -> list[dict[str, Any]]:
         """Moves of `alias`, oldest first."""
-        check_name("model", model)
-        check_name("alias", alias)
-        docs = self.documents.iter_query(ALIAS_HISTORY.name, "alias_key", f"{model}:{alias}")
+        docs = self.documents.iter_query(ALIAS_HISTORY.name, "alias_key", alias_id(model, alias))
         return [doc.data for doc in docs]
 
     def rollback(
