@@ -30,8 +30,10 @@ class EchoJobIn(JobRequest):
     text: str
 
 
-def submit(adapters: Adapters, request: EchoJobIn) -> jobs.Job:
-    return jobs.enqueue(adapters, "echo", {"text": request.text}, job_id=request.job_id)
+def submit(adapters: Adapters, request: EchoJobIn, created_by: str | None) -> jobs.Job:
+    return jobs.enqueue(
+        adapters, "echo", {"text": request.text}, job_id=request.job_id, created_by=created_by
+    )
 
 
 def run(context: JobContext) -> Result:
