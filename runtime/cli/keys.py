@@ -39,8 +39,8 @@ def stack_documents(deployed: Deployed) -> DocumentStore:
 
 def _documents(stack: bool) -> DocumentStore:
     from adapters.factory import build_adapters
-    from runtime.cli.project import load_project
     from adapters.settings import load_settings
+    from runtime.cli.project import load_project
     from runtime.schema import COLLECTIONS
 
     if stack:

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from runtime.schema import COLLECTIONS
-from tests.support.cli import clean_env, run_cli
 from tests.infra.conftest import AWS_TOML, GCP_TOML, REPO
+from tests.support.cli import clean_env, run_cli
 
 NO_AWS = "no AWS credentials found"
 NO_GCP = "no Google Cloud credentials found"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.support.cli import clean_env, run_cli
 from tests.infra.conftest import AWS_TOML, GCP_TOML, REPO
+from tests.support.cli import clean_env, run_cli
 
 
 def _doctor(tmp_path: Path, toml: str | None, **extra: str) -> tuple[int, dict[str, dict]]:

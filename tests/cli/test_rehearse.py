@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import clean_env, run_cli
 from tests.infra.conftest import AWS_TOML, REPO
+from tests.support.cli import clean_env, run_cli
 
 LOOP = [
     "uploaded scikit-learn's wine dataset",
