@@ -2,23 +2,38 @@
 set it and when. The dataset's label counts move with them, and after
 `retrain_after_labels` new labels a retrain is enqueued.
 
-Every record named is read before anything is written: an unknown record refuses the whole
-request. Two annotators labelling the same record at once both succeed; the later write is
-the record's label and both are in the log.
+A label must fit the dataset's task (runtime.datasets.task): a regression label is a
+number; a classification label is one of the dataset's classes (a number matches the class
+that spells it), or, only when the request says `new_class`, a class added to the set.
+
+Every label is checked and every record named is read before anything is written: a label
+that does not fit (`InvalidLabel`) or an unknown record refuses the whole request. Two
+annotators labelling the same record at once both succeed; the later write is the record's
+label and both are in the log.
 """
 
 from __future__ import annotations
 
 import math
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from adapters.ports import Adapters, Document, DocumentStore, Page
 from runtime.clock import now
-from runtime.datasets.csvfile import MAX_LABEL_KINDS, MISSING
+from runtime.datasets.csvfile import MISSING
 from runtime.datasets.store import get_dataset, get_record, record_doc_id
+from runtime.datasets.task import (
+    CLASSIFICATION,
+    MAX_CLASSES,
+    REGRESSION,
+    InvalidLabel,
+    class_label,
+    numeric_label,
+    sort_classes,
+)
 from runtime.datasets.training import enqueue_training
 from runtime.jobs import Job
 from runtime.schema import ANNOTATIONS, DATASETS, RECORDS
@@ -38,16 +53,40 @@ def check_label(label: Any) -> Label:
         return label
     if isinstance(label, float):
         if not math.isfinite(label):
-            raise ValueError("a label must be a finite number")
+            raise InvalidLabel("a label must be a finite number")
         return label
     if isinstance(label, str):
         if label in MISSING or not label.strip() or len(label) > MAX_LABEL_CHARS:
-            raise ValueError(
+            raise InvalidLabel(
                 f"a label must be 1..{MAX_LABEL_CHARS} characters and not read as missing "
                 f"(such as {sorted(MISSING)[1:4]}): {label[:40]!r}"
             )
         return label
-    raise ValueError(f"a label must be a string or a number, got {type(label).__name__}")
+    raise InvalidLabel(f"a label must be a string or a number, got {type(label).__name__}")
+
+
+def fitted_labels(
+    dataset: dict[str, Any], labels: Sequence[tuple[str, Any]], *, new_class: bool
+) -> tuple[list[tuple[str, Label]], list[str]]:
+    """Each label as the dataset's task has it (a class, a number), and the classes these
+    labels add (only with `new_class`); InvalidLabel for the first that does not fit.
+    A dataset from before tasks were recorded takes any label, as it always did."""
+    task, classes = dataset.get("task"), list(dataset.get("classes") or [])
+    if new_class and task != CLASSIFICATION:
+        raise InvalidLabel(f"dataset {dataset['name']!r} is not classification: no classes to add")
+    fitted: list[tuple[str, Label]] = []
+    added: list[str] = []
+    for record_id, raw in labels:
+        label = check_label(raw)
+        if task == REGRESSION:
+            label = numeric_label(label)
+        elif task == CLASSIFICATION:
+            label, new = class_label(label, classes, new_class=new_class)
+            if new:
+                classes.append(label)
+                added.append(label)
+        fitted.append((record_id, label))
+    return fitted, added
 
 
 def set_labels(
@@ -58,21 +97,23 @@ def set_labels(
     by: str,
     by_key: str | None = None,
     retrain_after: int = 0,
+    new_class: bool = False,
 ) -> Labelled:
     """Label records of `dataset` as `by` (the API key's name; `by_key`: its id, kept in the
     annotation log); returns the updated records, and the retrain job if these labels
-    crossed the `retrain_after` threshold."""
+    crossed the `retrain_after` threshold. With `new_class`, a classification label outside
+    the label set adds its class; without it, such a label is an InvalidLabel."""
     documents = adapters.documents
     described = get_dataset(documents, dataset)
     if not described.get("target"):
         raise ValueError(f"dataset {dataset!r} has no target column to label")
     if not labels:
         raise ValueError("no labels given")
-    ids = [record_id for record_id, _ in labels]
-    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    counted_ids = Counter(record_id for record_id, _ in labels)
+    repeated = sorted(i for i, n in counted_ids.items() if n > 1)
     if repeated:
         raise ValueError(f"record ids repeat in the request: {repeated[:10]}")
-    checked = [(record_id, check_label(label)) for record_id, label in labels]
+    checked, added = fitted_labels(described, labels, new_class=new_class)
     current = [get_record(documents, dataset, record_id) for record_id, _ in checked]
     stamp = now()
     updated: list[tuple[str, dict[str, Any]]] = []
@@ -108,7 +149,10 @@ def set_labels(
                 },
             )
         )
-    # The log first: a record never carries a label its log does not explain.
+    if added:
+        # The label set first: a record never carries a class its dataset does not list.
+        add_classes(documents, dataset, added)
+    # The log next: a record never carries a label its log does not explain.
     documents.put_many(ANNOTATIONS.name, log)
     documents.put_many(RECORDS.name, updated)
     due = _count(documents, dataset, changes, retrain_after)
@@ -116,6 +160,19 @@ def set_labels(
         enqueue_training(adapters, dataset, reset_counter=False, created_by=by_key) if due else None
     )
     return Labelled(records=[data for _, data in updated], retrain_job=job)
+
+
+def add_classes(documents: DocumentStore, dataset: str, classes: Sequence[str]) -> list[str]:
+    """Add `classes` to a classification dataset's label set; the set as stored."""
+
+    def added(doc: Document) -> dict[str, Any]:
+        merged = sort_classes([*(doc.data.get("classes") or []), *classes])
+        if len(merged) > MAX_CLASSES:
+            raise InvalidLabel(f"a dataset may have at most {MAX_CLASSES} classes")
+        return {**doc.data, "classes": merged, "updated_at": now()}
+
+    written = documents.modify(DATASETS.name, dataset, added)
+    return list(written.data["classes"]) if written else []
 
 
 def _count(
@@ -141,7 +198,7 @@ def _count(
                 counts[str(label)] = counts.get(str(label), 0) + 1
             if previous is None:
                 labelled += 1
-        if counts is not None and len(counts) > MAX_LABEL_KINDS:
+        if counts is not None and len(counts) > MAX_CLASSES:
             counts = None
         since = int(data.get("labels_since_train") or 0) + len(changes)
         due = retrain_after > 0 and since >= retrain_after

@@ -1,8 +1,9 @@
 """One JSON error shape for every refusal: `{"error": {"code", "message", "request_id"}}`.
 
 Adapter errors map to their HTTP meaning (NotFound 404, Conflict 409, TooLarge 413,
-BackendUnavailable 503); a ValueError raised by the runtime on bad input is a 400; request
-validation is a 422 with the offending fields named. Anything else is a logged 500 that
+BackendUnavailable 503); a ValueError raised by the runtime on bad input is a 400, but a
+label that does not fit its dataset (InvalidLabel) is a 422, like request validation, which
+names the offending fields. Anything else is a logged 500 that
 reveals nothing but the request id (runtime.api.middleware).
 """
 
@@ -20,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from adapters.errors import BackendUnavailable, Conflict, NotFound, TooLarge
 from runtime.api.logs import current_request_id
 from runtime.api.serving import ModelUnavailable
+from runtime.datasets.task import InvalidLabel
 
 log = logging.getLogger("mlpoc.api")
 
@@ -117,5 +119,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(TooLarge, mapped(413))
     app.add_exception_handler(BackendUnavailable, mapped(503))
     app.add_exception_handler(ModelUnavailable, mapped(503))
+    app.add_exception_handler(InvalidLabel, mapped(422))
     app.add_exception_handler(ValueError, mapped(400))
     # Anything else: runtime.api.middleware answers a JSON 500 and logs it.

@@ -33,6 +33,13 @@ class Column(BaseModel):
     missing: int
 
 
+NEW_CLASS = Field(
+    False,
+    description="Classification only: a label outside the dataset's label set adds it as a "
+    "new class (without this, such a label is refused with 422 naming the allowed values).",
+)
+
+
 class DatasetOut(BaseModel):
     name: str
     key: str
@@ -45,6 +52,15 @@ class DatasetOut(BaseModel):
     rows: int
     labelled: int
     label_counts: dict[str, int] | None
+    task: str | None = Field(
+        None, description="classification or regression (null: no target, or an old dataset)."
+    )
+    task_source: str | None = Field(
+        None, description="How the task was decided: stated, inferred, or default (no labels)."
+    )
+    classes: list[str] | None = Field(
+        None, description="Classification: the label set, the only labels accepted."
+    )
     labels_since_train: int
     status: str
     created_at: str
@@ -73,6 +89,7 @@ class RecordPage(BaseModel):
 
 class LabelIn(Strict):
     label: Label
+    new_class: bool = NEW_CLASS
 
 
 class RecordLabelIn(Strict):
@@ -82,6 +99,7 @@ class RecordLabelIn(Strict):
 
 class BulkLabelsIn(Strict):
     labels: list[RecordLabelIn] = Field(min_length=1)
+    new_class: bool = NEW_CLASS
 
 
 class JobOut(BaseModel):

@@ -19,6 +19,11 @@ def _show(dataset: dict[str, Any]) -> None:
         f"{plain(dataset['labelled'])} labelled, target {plain(repr(dataset['target']))}, "
         f"model {plain(repr(dataset['model']))}, {plain(dataset['status'])}"
     )
+    if dataset.get("task"):
+        console.print(f"task: {plain(dataset['task'])} ({plain(dataset.get('task_source'))})")
+    if dataset.get("classes") is not None:
+        classes = ", ".join(dataset["classes"]) or "none yet (label with --new-class)"
+        console.print(f"classes: {plain(classes)}")
     console.print(
         table(
             None,
@@ -43,17 +48,29 @@ def upload(
         bool, typer.Option("--unlabelled", help="The file may lack the target column.")
     ] = False,
     model: Annotated[str | None, typer.Option(help="Model name (default: the dataset's).")] = None,
+    task: Annotated[
+        str | None,
+        typer.Option(
+            help="classification or regression (default: inferred: integral with few "
+            "distinct values, or text, is classification; other numbers regression)."
+        ),
+    ] = None,
     url: UrlOption = None,
     api_key: KeyOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Upload a CSV as a new dataset (validated in full before anything is stored)."""
+    from runtime.datasets.task import TASKS
+
+    if task is not None and task not in TASKS:
+        fail(f"--task must be {' or '.join(TASKS)}, got {task!r}")
     form = {
         "name": name or file.stem,
         "target": target,
         "id_column": id_column,
         "unlabelled": "true" if unlabelled else None,
         "model": model,
+        "task": task,
     }
     with (
         Api(url, api_key, timeout=600) as api,

@@ -36,6 +36,14 @@ def label(
         bool, typer.Option("--unlabelled", help="List the records still waiting for a label.")
     ] = False,
     text: Annotated[bool, typer.Option("--text", help="Keep labels as text (no numbers).")] = False,
+    new_class: Annotated[
+        bool,
+        typer.Option(
+            "--new-class",
+            help="Classification: a label outside the dataset's label set adds a class "
+            "(without it, such a label is refused).",
+        ),
+    ] = False,
     url: UrlOption = None,
     api_key: KeyOption = None,
     as_json: JsonOption = False,
@@ -49,11 +57,14 @@ def label(
             return
         if from_csv is not None:
             labels = _read_labels(from_csv, convert)
-            done = api.post(f"/datasets/{dataset}/labels", json={"labels": labels})
+            done = api.post(
+                f"/datasets/{dataset}/labels", json={"labels": labels, "new_class": new_class}
+            )
             records, job = done["records"], done.get("retrain_job")
         elif record_id is not None and value is not None:
             record = api.put(
-                f"/datasets/{dataset}/records/{record_id}/label", json={"label": convert(value)}
+                f"/datasets/{dataset}/records/{record_id}/label",
+                json={"label": convert(value), "new_class": new_class},
             )
             records, job = [record], None
         else:

@@ -2,6 +2,8 @@
 `records` (its values and its label, if any). One module per concern:
 
 - `csvfile`: the checks an upload passes, streaming, before anything is written;
+- `task`: the dataset's task (classification or regression) and label set, decided at upload
+  and kept by labelling and training;
 - `ingest`: store the file, its records and its description, or undo what was written;
 - `store`: read descriptions and records;
 - `training`: the labelled snapshot a training job reads, and enqueueing it;

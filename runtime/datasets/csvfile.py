@@ -16,14 +16,12 @@ from typing import IO, Any
 
 from adapters.limits import check_document_write
 from runtime.datasets.store import record_doc_id
+from runtime.datasets.task import REGRESSION, Target, TargetValues, decide
 from runtime.names import check_name
 from runtime.schema import RECORDS
 
 MAX_COLUMNS = 1000
 MAX_COLUMN_NAME_CHARS = 200
-# Distinct labels counted on the dataset document; past this (a regression target, say) the
-# counts are dropped rather than outgrow the document ceiling.
-MAX_LABEL_KINDS = 1000
 READ_CHUNK_BYTES = 1024 * 1024
 # The strings pandas reads as missing by default: the trainer will see them as NaN, so they
 # are neither labels nor record ids here.
@@ -47,6 +45,8 @@ class CsvSummary:
     labelled: int = 0
     sha256: str = ""
     size: int = 0
+    target_values: TargetValues = field(default_factory=TargetValues)
+    target: Target | None = None  # the task and label set (None: no target column named)
 
 
 @dataclass(frozen=True)
@@ -62,11 +62,16 @@ class Layout:
     def record_id(self, fields: list[str], index: int) -> str:
         return fields[self.id_column] if self.id_column is not None else str(index)
 
-    def record(self, fields: list[str], index: int) -> tuple[str, dict[str, Any]]:
+    def record(
+        self, fields: list[str], index: int, target: Target | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """The record document of a row; with the dataset's `target`, its label as the
+        class or number it is (else as the file spells it)."""
         record_id = self.record_id(fields, index)
-        label = fields[self.target] if self.target is not None else None
-        if label in MISSING:
-            label = None
+        text = fields[self.target] if self.target is not None else None
+        label: str | int | float | None = None if text is None or text in MISSING else text
+        if label is not None and target is not None:
+            label = target.label_of(str(label))
         special = (self.target, self.id_column)
         values = {name: fields[i] for i, name in enumerate(self.header) if i not in special}
         data: dict[str, Any] = {
@@ -153,8 +158,10 @@ def inspect(
     target: str | None,
     id_column: str | None,
     unlabelled: bool = False,
+    task: str | None = None,
 ) -> tuple[Layout, CsvSummary]:
-    """Read the whole file once and refuse it (InvalidDataset) if any part would fail."""
+    """Read the whole file once and refuse it (InvalidDataset) if any part would fail;
+    the summary holds the target's task and label set (`task`: stated, else inferred)."""
     try:
         check_name("dataset", name)
     except ValueError as exc:
@@ -162,9 +169,28 @@ def inspect(
     sha256, size = digest(binary)
     rows = csv_rows(binary)
     try:
-        return _inspect_rows(rows, name, target, id_column, unlabelled, sha256, size)
+        layout, summary = _inspect_rows(rows, name, target, id_column, unlabelled, sha256, size)
     finally:
         rows.close()  # detaches the text wrapper: the caller's file stays open
+    if layout.has_target:
+        _decide_target(summary, task)
+    return layout, summary
+
+
+def _decide_target(summary: CsvSummary, stated: str | None) -> None:
+    values = summary.target_values
+    try:
+        summary.target = decide(values, stated)
+    except ValueError as exc:
+        raise InvalidDataset(str(exc)) from None
+    if summary.target.task == REGRESSION:
+        summary.label_counts = None  # numbers are not kinds to count
+        return
+    counts: dict[str, int] = {}
+    for text, n in values.distinct.items():
+        label = str(summary.target.label_of(text))
+        counts[label] = counts.get(label, 0) + n
+    summary.label_counts = counts
 
 
 def _inspect_rows(
@@ -184,7 +210,6 @@ def _inspect_rows(
     summary = CsvSummary(header=header, sha256=sha256, size=size)
     numeric = dict.fromkeys(header, True)
     missing = dict.fromkeys(header, 0)
-    counts: dict[str, int] = {}
     seen: set[str] = set()
     for line, fields in rows:
         if len(fields) != len(header):
@@ -214,7 +239,7 @@ def _inspect_rows(
                     numeric[column] = False
         if data["label"] is not None:
             summary.labelled += 1
-            counts[data["label"]] = counts.get(data["label"], 0) + 1
+            summary.target_values.add(data["label"], line)
         summary.rows += 1
     if summary.rows == 0:
         raise InvalidDataset("the file has a header but no data rows")
@@ -223,5 +248,4 @@ def _inspect_rows(
         c: "empty" if missing[c] == summary.rows else "numeric" if numeric[c] else "categorical"
         for c in header
     }
-    summary.label_counts = counts if len(counts) <= MAX_LABEL_KINDS else None
     return layout, summary

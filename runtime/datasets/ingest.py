@@ -14,6 +14,7 @@ from adapters.ports import Adapters, DocumentStore
 from runtime.clock import now
 from runtime.datasets.csvfile import InvalidDataset, Layout, csv_rows, inspect
 from runtime.datasets.store import INGESTING, READY, iter_records
+from runtime.datasets.task import Target
 from runtime.names import check_name
 from runtime.schema import DATASETS, RECORDS
 
@@ -31,9 +32,12 @@ def ingest(
     id_column: str | None = None,
     unlabelled: bool = False,
     model: str | None = None,
+    task: str | None = None,
 ) -> dict[str, Any]:
     """Validate, then store the file, its records and its description; returns the
-    description. InvalidDataset (nothing written) or Conflict if the name is taken."""
+    description. `task`: classification or regression, as stated (default: inferred from
+    the target, runtime.datasets.task). InvalidDataset (nothing written) or Conflict if the
+    name is taken."""
     model = model or name
     try:
         check_name("dataset", name)
@@ -41,8 +45,9 @@ def ingest(
     except ValueError as exc:
         raise InvalidDataset(str(exc)) from None
     layout, summary = inspect(
-        binary, name=name, target=target, id_column=id_column, unlabelled=unlabelled
+        binary, name=name, target=target, id_column=id_column, unlabelled=unlabelled, task=task
     )
+    decided = summary.target
     key = f"datasets/{name}/{summary.sha256}.csv"
     stamp = now()
     data: dict[str, Any] = {
@@ -60,6 +65,10 @@ def ingest(
         "rows": summary.rows,
         "labelled": summary.labelled,
         "label_counts": summary.label_counts,
+        # The task and label set: facts of the dataset that training and labelling obey.
+        "task": decided.task if decided else None,
+        "task_source": decided.source if decided else None,
+        "classes": decided.classes if decided else None,
         "labels_since_train": 0,
         "status": INGESTING,
         "created_at": stamp,
@@ -74,7 +83,7 @@ def ingest(
         binary.seek(0)
         adapters.blobs.put(key, binary, content_type="text/csv")
         binary.seek(0)
-        _write_records(documents, layout, binary)
+        _write_records(documents, layout, binary, decided)
         data = {**data, "status": READY, "updated_at": now()}
         documents.update(DATASETS.name, name, data, expected_version=version)
     except BaseException:
@@ -83,12 +92,14 @@ def ingest(
     return data
 
 
-def _write_records(documents: DocumentStore, layout: Layout, binary: IO[bytes]) -> None:
+def _write_records(
+    documents: DocumentStore, layout: Layout, binary: IO[bytes], target: Target | None
+) -> None:
     rows = csv_rows(binary)
     next(rows)  # the header
     batch: list[tuple[str, dict[str, Any]]] = []
     for index, (_, fields) in enumerate(rows):
-        batch.append(layout.record(fields, index))
+        batch.append(layout.record(fields, index, target))
         if len(batch) >= RECORD_BATCH:
             documents.put_many(RECORDS.name, batch)
             batch = []

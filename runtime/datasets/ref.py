@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.ports import BlobStore
 from runtime import artifacts
+from runtime.datasets.task import CLASSIFICATION, TASKS
 from runtime.names import check_name
 
 if TYPE_CHECKING:
@@ -17,12 +18,14 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class DatasetRef:
-    """A CSV in the BlobStore: where it is, its name, its target and record-id columns."""
+    """A CSV in the BlobStore: where it is, its name, its target and record-id columns, and
+    the dataset's task (None: not known, the trainer decides)."""
 
     key: str
     name: str
     target: str | None = None
     id_column: str | None = None
+    task: str | None = None
 
     @classmethod
     def from_params(cls, params: Any) -> DatasetRef:
@@ -31,8 +34,15 @@ class DatasetRef:
         key = params["key"]
         name = params.get("name") or key.rsplit("/", 1)[-1].removesuffix(".csv")
         check_name("dataset", name)
+        task = params.get("task")
+        if task is not None and task not in TASKS:
+            raise ValueError(f"dataset task must be one of {TASKS}, got {task!r}")
         return cls(
-            key=key, name=name, target=params.get("target"), id_column=params.get("id_column")
+            key=key,
+            name=name,
+            target=params.get("target"),
+            id_column=params.get("id_column"),
+            task=task,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -41,15 +51,20 @@ class DatasetRef:
             "name": self.name,
             "target": self.target,
             "id_column": self.id_column,
+            "task": self.task,
         }
 
 
 def read_dataset(blobs: BlobStore, dataset: DatasetRef) -> tuple[pd.DataFrame, str]:
-    """The dataset as a DataFrame, and the SHA-256 of the bytes it was read from."""
+    """The dataset as a DataFrame, and the SHA-256 of the bytes it was read from. Record ids
+    are text, and so are a classification dataset's classes: they keep the file's spelling
+    ("0", not the "0.0" pandas makes of integers in a column with blanks)."""
     import pandas as pd
 
     data = blobs.get(dataset.key)
-    dtype = {dataset.id_column: str} if dataset.id_column else None
+    dtype = {dataset.id_column: str} if dataset.id_column else {}
+    if dataset.task == CLASSIFICATION and dataset.target:
+        dtype[dataset.target] = str
     try:
         frame = pd.read_csv(io.BytesIO(data), dtype=dtype)
     except (ValueError, pd.errors.ParserError) as exc:

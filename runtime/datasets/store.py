@@ -71,4 +71,5 @@ def source_ref(dataset: Mapping[str, Any]) -> DatasetRef:
         name=dataset["name"],
         target=target if target in columns else None,
         id_column=dataset.get("id_column"),
+        task=dataset.get("task"),
     )

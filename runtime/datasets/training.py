@@ -58,7 +58,13 @@ def labelled_snapshot(adapters: Adapters, dataset: Mapping[str, Any]) -> Dataset
         sha256, _ = digest(out)
         key = f"datasets/{name}/labelled/{sha256}.csv"
         adapters.blobs.put(key, out, content_type="text/csv")
-    return DatasetRef(key=key, name=name, target=target, id_column=dataset.get("id_column"))
+    return DatasetRef(
+        key=key,
+        name=name,
+        target=target,
+        id_column=dataset.get("id_column"),
+        task=dataset.get("task"),
+    )
 
 
 def enqueue_training(
@@ -76,6 +82,7 @@ def enqueue_training(
     dataset = get_dataset(adapters.documents, name)
     model = model or dataset["model"]
     check_name("model", model)
+    _check_task(dataset, params or {})
     snapshot = labelled_snapshot(adapters, dataset)
     job = jobs.enqueue(
         adapters,
@@ -92,6 +99,16 @@ def enqueue_training(
     if reset_counter:
         _reset_label_counter(adapters.documents, name)
     return job
+
+
+def _check_task(dataset: Mapping[str, Any], params: Mapping[str, Any]) -> None:
+    """A trainer param `task` may only repeat the dataset's own (or say `auto`)."""
+    task, given = dataset.get("task"), params.get("task")
+    if task is not None and given not in (None, "auto", task):
+        raise ValueError(
+            f"dataset {dataset['name']!r} is a {task} dataset; the task is the dataset's, "
+            f"not a trainer param (got task={given!r})"
+        )
 
 
 def _reset_label_counter(documents: DocumentStore, name: str) -> None:

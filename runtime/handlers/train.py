@@ -52,7 +52,7 @@ def run(context: JobContext) -> Result:
         frame = frame.drop(columns=[dataset.id_column])
     trainer, settings = context.trainer, context.settings
     started = time.monotonic()
-    fit = trainer.fit(frame, dataset.target, dict(params.get("params") or {}))
+    fit = trainer.fit(frame, dataset.target, trainer_params(dataset, params.get("params")))
     fit_seconds = time.monotonic() - started
     metric = settings.auto_promote_metric
     if metric and metric not in fit.metrics:
@@ -88,6 +88,15 @@ def run(context: JobContext) -> Result:
             direction=settings.auto_promote_direction,
         )
     return _result(context, version, promoted=promoted, fit_seconds=fit_seconds)
+
+
+def trainer_params(dataset: DatasetRef, given: Any) -> dict[str, Any]:
+    """The job's trainer params with the dataset's task: the task is a fact of the dataset
+    (runtime.datasets.task), not something the trainer guesses from the labels."""
+    params = dict(given or {})
+    if dataset.task is not None:
+        params["task"] = dataset.task
+    return params
 
 
 def recover(context: JobContext) -> Result | None:

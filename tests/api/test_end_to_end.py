@@ -31,12 +31,12 @@ def test_upload_label_train_promote_predict_lookup(rig_api: Api) -> None:
     assert promoted.status_code == 200, promoted.text
     single = api.client.post("/models/iris/predict", json={"row": row(100)}, headers=predict)
     assert single.status_code == 200, single.text
-    assert single.json()["value"] == 2 and single.json()["version"] == 1
+    assert single.json()["value"] == "2" and single.json()["version"] == 1
     batch = api.client.post(
         "/models/iris/predict/batch", json={"rows": [row(i) for i in range(0, 150, 50)]},
         headers=predict,
     )  # fmt: skip
-    assert [p["value"] for p in batch.json()["predictions"]] == [0, 1, 2]
+    assert [p["value"] for p in batch.json()["predictions"]] == ["0", "1", "2"]
 
     queued = api.client.post(
         "/jobs",
@@ -53,7 +53,7 @@ def test_upload_label_train_promote_predict_lookup(rig_api: Api) -> None:
         json={"record_ids": ["r000", "r050", "r999"]},
         headers=read,
     ).json()
-    assert [p["value"] for p in looked["found"]] == [0, 1] and looked["missing"] == ["r999"]
+    assert [p["value"] for p in looked["found"]] == ["0", "1"] and looked["missing"] == ["r999"]
     assert api.client.get("/readyz").json()["status"] == "ready"
 
 
@@ -65,7 +65,9 @@ def test_unlabelled_records_are_listed_by_the_sparse_index(rig_api: Api) -> None
     waiting = api.client.get(path, headers=api.headers("read")).json()["items"]
     assert [r["record_id"] for r in waiting] == [f"u{i}" for i in range(6)]
     labelled = api.client.put(
-        "/datasets/pool/records/u2/label", json={"label": "yes"}, headers=api.headers()
+        "/datasets/pool/records/u2/label",
+        json={"label": "yes", "new_class": True},
+        headers=api.headers(),
     )
     assert labelled.status_code == 200, labelled.text
     waiting = api.client.get(path, headers=api.headers("read")).json()["items"]

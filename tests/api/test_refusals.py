@@ -113,7 +113,7 @@ def test_wrong_types_are_415_and_422(api: Api) -> None:
         lambda: api.client.put(
             "/datasets/iris/records/r001/label", json={"label": "NaN"}, headers=admin
         ),
-        400,
+        422,
         "not read as missing",
     )
     refused(

@@ -48,14 +48,20 @@ def test_records_labels_annotations(api: Api) -> None:
     assert [r["record_id"] for r in page["items"]] == ["a0", "a1", "a10", "a11", "a2"]
     assert page["items"][0]["values"] == {"x": "0", "y": "0"} and page["next_token"]
 
+    # Nothing labelled at upload: an empty label set, each first use of a class says so.
     one = api.client.put(
-        "/datasets/fresh/records/a1/label", json={"label": "cat"}, headers=api.headers()
+        "/datasets/fresh/records/a1/label",
+        json={"label": "cat", "new_class": True},
+        headers=api.headers(),
     )
     assert one.status_code == 200, one.text
     assert one.json()["label"] == "cat" and one.json()["labelled_by"] == "admin-key"
     bulk = api.client.post(
         "/datasets/fresh/labels",
-        json={"labels": [{"record_id": f"a{i}", "label": "dog"} for i in (0, 1, 2)]},
+        json={
+            "labels": [{"record_id": f"a{i}", "label": "dog"} for i in (0, 1, 2)],
+            "new_class": True,
+        },
         headers=api.headers(),
     )
     assert bulk.status_code == 200, bulk.text
@@ -65,6 +71,7 @@ def test_records_labels_annotations(api: Api) -> None:
     assert len(left["items"]) == 9 and "a1" not in {r["record_id"] for r in left["items"]}
     described = api.client.get("/datasets/fresh", headers=read).json()
     assert described["label_counts"] == {"dog": 3} and described["labelled"] == 3
+    assert described["task"] == "classification" and described["classes"] == ["cat", "dog"]
     log = api.client.get("/datasets/fresh/annotations", headers=read).json()["items"]
     assert len(log) == 4
     relabel = next(a for a in log if a["record_id"] == "a1" and a["label"] == "dog")
@@ -74,7 +81,7 @@ def test_records_labels_annotations(api: Api) -> None:
     before = api.stored()
     refused = api.client.post(
         "/datasets/fresh/labels",
-        json={"labels": [{"record_id": "a3", "label": "x"}, {"record_id": "zz", "label": "y"}]},
+        json={"labels": [{"record_id": "a3", "label": "cat"}, {"record_id": "zz", "label": "dog"}]},
         headers=api.headers(),
     )
     assert refused.status_code == 404
@@ -132,7 +139,7 @@ def test_train_promote_predict_rollback_and_lookup(api: Api) -> None:
     # The move warms version 2 in the background; calls meanwhile are answered by version 1.
     wait_for(lambda: single()["version"] == 2, timeout=30, interval=0.05, what="version 2")
     answered = single()
-    assert answered["value"] == 0
+    assert answered["value"] == "0"  # the class as the file spells it
     assert set(answered["probabilities"]) == {"0", "1", "2"}
     rows = [row(i) for i in (0, 60, 120)]
     batch = api.client.post(
@@ -140,7 +147,7 @@ def test_train_promote_predict_rollback_and_lookup(api: Api) -> None:
     )
     assert batch.status_code == 200, batch.text
     assert batch.json()["version"] == 1
-    assert [p["value"] for p in batch.json()["predictions"]] == [0, 1, 2]
+    assert [p["value"] for p in batch.json()["predictions"]] == ["0", "1", "2"]
 
     back = api.client.post(
         "/models/iris/aliases/production/rollback", json={"expected_version": 2}, headers=admin
@@ -214,7 +221,8 @@ def test_label_from_scratch_then_train(api: Api) -> None:
     waiting = api.client.get("/datasets/scratch/records?unlabelled=true", headers=read).json()
     assert len(waiting["items"]) == 20
     labels = [{"record_id": f"p{i}", "label": "low" if i < 10 else "high"} for i in range(20)]
-    response = api.client.post("/datasets/scratch/labels", json={"labels": labels},
+    response = api.client.post("/datasets/scratch/labels",
+                               json={"labels": labels, "new_class": True},
                                headers=api.headers())  # fmt: skip
     assert response.status_code == 200, response.text
     assert api.client.get("/datasets/scratch/records?unlabelled=true", headers=read).json() == {

@@ -100,7 +100,7 @@ def test_the_loop_through_the_cli(running: tuple[Cli, dict[str, str]], tmp_path:
     waiting = [r["record_id"] for r in cli("label", "iris", "--unlabelled", "--json")]
     assert len(waiting) == 8
     first = cli("label", "iris", waiting[0], str(truth[waiting[0]]), "--json")
-    assert first["records"][0]["label"] == truth[waiting[0]]
+    assert first["records"][0]["label"] == str(truth[waiting[0]])  # the class, as spelled
     labels = tmp_path / "labels.csv"
     labels.write_text("record_id,label\n" + "".join(f"{r},{truth[r]}\n" for r in waiting[1:]))
     assert len(cli("label", "iris", "--from-csv", str(labels), "--json")["records"]) == 7

@@ -17,6 +17,7 @@ from runtime.api.schemas import DatasetOut, DatasetPage
 from runtime.api.state import AppState, state
 from runtime.datasets import store
 from runtime.datasets.ingest import ingest
+from runtime.datasets.task import TASKS
 from runtime.names import NAME_PATTERN
 
 AREA: dict[str, Any] = {"prefix": "/datasets", "tags": ["datasets"]}
@@ -25,7 +26,7 @@ writes = scoped_router("admin", errors=(400, 409, 413, 415, 422), **AREA)
 routers = (reads, writes)
 # Room for the multipart envelope and the small form fields around the file.
 ENVELOPE_BYTES = 64 * 1024
-FIELDS = ("name", "target", "id_column", "unlabelled", "model")
+FIELDS = ("name", "target", "id_column", "unlabelled", "model", "task")
 
 UPLOAD_BODY = {
     "required": True,
@@ -44,6 +45,13 @@ UPLOAD_BODY = {
                         "description": "The file may lack the target column: label from scratch.",
                     },
                     "model": {"type": "string", "pattern": NAME_PATTERN},
+                    "task": {
+                        "type": "string",
+                        "enum": list(TASKS),
+                        "description": "What the target is (default: inferred from its "
+                        "values: integral with few distinct values, or text, is "
+                        "classification; other numbers regression).",
+                    },
                 },
             }
         }
@@ -106,6 +114,8 @@ async def upload(request: Request, app: AppState = Depends(state)) -> dict[str, 
             raise ApiError(422, f"unknown form fields: {unknown}")
         if not fields["name"]:
             raise ApiError(422, "the form needs a `name` field")
+        if fields["task"] is not None and fields["task"] not in TASKS:
+            raise ApiError(422, f"task must be one of {TASKS}, got {fields['task'][:40]!r}")
         if upload_file.size is not None and upload_file.size > limit:
             raise ApiError(413, f"the file is larger than the limit of {limit} bytes")
         return await run_in_threadpool(
@@ -117,6 +127,7 @@ async def upload(request: Request, app: AppState = Depends(state)) -> dict[str, 
             id_column=fields["id_column"],
             unlabelled=_flag(fields["unlabelled"]),
             model=fields["model"],
+            task=fields["task"],
         )
     finally:
         await form.close()

@@ -47,7 +47,9 @@ def list_records(
     return {"items": [doc.data for doc in page.items], "next_token": page.next_token}
 
 
-def _labelled(app: AppState, name: str, given: list[tuple[str, Any]], key: ApiKey) -> Any:
+def _labelled(
+    app: AppState, name: str, given: list[tuple[str, Any]], key: ApiKey, new_class: bool
+) -> Any:
     if len(given) > app.settings.max_batch_rows:
         raise ApiError(413, f"at most {app.settings.max_batch_rows} labels per request")
     done = labels.set_labels(
@@ -57,6 +59,7 @@ def _labelled(app: AppState, name: str, given: list[tuple[str, Any]], key: ApiKe
         by=key.name,
         by_key=key.id,
         retrain_after=app.settings.retrain_after_labels,
+        new_class=new_class,
     )
     if done.retrain_job is not None:
         app.metrics.jobs_enqueued.labels("train").inc()
@@ -72,8 +75,9 @@ def set_label(
     key: ApiKey = Depends(caller),
 ) -> dict[str, Any]:
     """Set one record's label (`label` scope); recorded with the API key's name and id and
-    the time."""
-    done = _labelled(app, name, [(record_id, body.label)], key)
+    the time. A classification label must be in the dataset's label set unless `new_class`;
+    a regression label must be a number (else 422)."""
+    done = _labelled(app, name, [(record_id, body.label)], key, body.new_class)
     record: dict[str, Any] = done.records[0]
     return record
 
@@ -85,9 +89,10 @@ def set_labels(
     app: AppState = Depends(state),
     key: ApiKey = Depends(caller),
 ) -> dict[str, Any]:
-    """Label many records at once (`label` scope): all of them, or (on any unknown record)
-    none."""
-    done = _labelled(app, name, [(item.record_id, item.label) for item in body.labels], key)
+    """Label many records at once (`label` scope): all of them, or (on any unknown record or
+    label that does not fit the dataset) none."""
+    given = [(item.record_id, item.label) for item in body.labels]
+    done = _labelled(app, name, given, key, body.new_class)
     return {
         "records": done.records,
         "retrain_job": done.retrain_job.to_json() if done.retrain_job else None,

@@ -75,7 +75,9 @@ class Labeler {
 
   async load() {
     this.dataset = await get(`/datasets/${enc(this.name)}`);
-    this.candidates = Object.keys(this.dataset.label_counts || {}).sort();
+    // The dataset's label set; a label added with "New candidate label" is a new class.
+    const known = this.dataset.classes || Object.keys(this.dataset.label_counts || {}).sort();
+    this.candidates = [...known];
     const page = await get(`/datasets/${enc(this.name)}/records`,
       { unlabelled: true, limit: QUEUE_PAGE });
     this.queue = page.items;
@@ -165,13 +167,18 @@ class Labeler {
     }
   }
 
+  isNew(label) {
+    return this.dataset.task === "classification" && !(this.dataset.classes || []).includes(label);
+  }
+
   async label(label) {
     const record = this.current();
     if (!record || this.busy) return;
     this.busy = true;
     try {
       const saved = await request("PUT",
-        `/datasets/${enc(this.name)}/records/${enc(record.record_id)}/label`, { json: { label } });
+        `/datasets/${enc(this.name)}/records/${enc(record.record_id)}/label`,
+        { json: { label, new_class: this.isNew(label) } });
       this.history.push({ record, previous: record.label, action: "label" });
       this.queue[this.position] = saved;
       this.position += 1;
@@ -239,7 +246,7 @@ class Labeler {
         try {
           await request("PUT",
             `/datasets/${enc(this.name)}/records/${enc(record.record_id)}/label`,
-            { json: { label: select.value } });
+            { json: { label: select.value, new_class: this.isNew(select.value) } });
           status.textContent = "saved";
           this.dataset = await get(`/datasets/${enc(this.name)}`);
           this.renderProgress();
