@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Generic, Literal, TypeVar
 
 from adapters import limits
-from adapters.errors import Conflict
+from adapters.errors import Conflict, NotFound
 from adapters.naming import ID_ATTRIBUTE
 from adapters.pagination import check_limit
 
@@ -394,6 +394,18 @@ class DocumentStore(abc.ABC):
         retrying unprocessed items; every document is checked against the size ceiling
         before the first is sent. Returns how many were written."""
 
+    def delete_many(self, collection: str, doc_ids: Iterable[str]) -> int:
+        """Remove many documents unconditionally, in the backend's batches; an id that is
+        absent is skipped, so an interrupted cleanup can simply run again. Every id is
+        checked before the first is sent. Returns how many distinct ids were given."""
+        declared = self.collection(collection)
+        ids = list(dict.fromkeys(doc_ids))
+        for doc_id in ids:
+            limits.check_doc_id(doc_id)
+        if ids:
+            self._delete_many(declared, ids)
+        return len(ids)
+
     def iter_query(
         self,
         collection: str,
@@ -458,6 +470,15 @@ class DocumentStore(abc.ABC):
     def _delete(
         self, collection: Collection, doc_id: str, expected_version: str | None
     ) -> None: ...
+
+    def _delete_many(self, collection: Collection, doc_ids: list[str]) -> None:
+        """One delete per id, absent ones skipped; a backend with a batch write overrides
+        it."""
+        for doc_id in doc_ids:
+            try:
+                self._delete(collection, doc_id, None)
+            except NotFound:
+                continue
 
     @abc.abstractmethod
     def _query(

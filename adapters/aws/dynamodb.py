@@ -178,6 +178,10 @@ class DynamoDocumentStore(DocumentStore):
         batch_write(self.client, self._table(collection), items)
         return len(items)
 
+    def _delete_many(self, collection: Collection, doc_ids: list[str]) -> None:
+        requests = [({"DeleteRequest": {"Key": _key(doc_id)}}, doc_id) for doc_id in doc_ids]
+        _send_batches(self.client, self._table(collection.name), requests)
+
 
 def batch_write(
     client: Any,
@@ -190,8 +194,21 @@ def batch_write(
     """Write `items` with BatchWriteItem, 25 at a time, retrying UnprocessedItems with
     exponential backoff; BackendUnavailable if some are still unprocessed after
     `max_attempts` calls for one chunk. Later duplicates of an id win, as with put."""
-    for chunk in _chunks(items):
-        pending: list[JSONDict] = [{"PutRequest": {"Item": item}} for item in chunk]
+    requests = [({"PutRequest": {"Item": item}}, item[ID_ATTRIBUTE]["S"]) for item in items]
+    _send_batches(client, table, requests, max_attempts=max_attempts, sleep=sleep)
+
+
+def _send_batches(
+    client: Any,
+    table: str,
+    requests: list[tuple[JSONDict, str]],
+    *,
+    max_attempts: int = BATCH_ATTEMPTS,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """BatchWriteItem over (request, document id) pairs: puts or deletes, in chunks."""
+    for chunk in _chunks(requests):
+        pending: list[JSONDict] = chunk
         for attempt in range(max_attempts):
             if attempt:
                 delay = min(BATCH_MAX_DELAY, BATCH_BASE_DELAY * 2 ** (attempt - 1))
@@ -208,17 +225,16 @@ def batch_write(
             )
 
 
-def _chunks(items: list[JSONDict]) -> Iterable[list[JSONDict]]:
+def _chunks(requests: list[tuple[JSONDict, str]]) -> Iterable[list[JSONDict]]:
     """Chunks of at most BATCH_SIZE with no id twice (BatchWriteItem refuses duplicates);
     order is kept, so a later write of an id lands after an earlier one."""
     chunk: list[JSONDict] = []
     ids: set[str] = set()
-    for item in items:
-        doc_id = item[ID_ATTRIBUTE]["S"]
+    for request, doc_id in requests:
         if len(chunk) == BATCH_SIZE or doc_id in ids:
             yield chunk
             chunk, ids = [], set()
-        chunk.append(item)
+        chunk.append(request)
         ids.add(doc_id)
     if chunk:
         yield chunk

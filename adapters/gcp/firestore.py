@@ -163,6 +163,15 @@ class FirestoreDocumentStore(DocumentStore):
                 commit.commit(**_CALL)
         return len(writes)
 
+    def _delete_many(self, collection: Collection, doc_ids: list[str]) -> None:
+        refs = [self._ref(collection.name, doc_id) for doc_id in doc_ids]
+        with translated(f"deleting {len(refs)} documents from {collection.name}"):
+            for start in range(0, len(refs), BATCH_WRITES):
+                commit = self.client.batch()
+                for ref in refs[start : start + BATCH_WRITES]:
+                    commit.delete(ref)  # no precondition: an absent document is skipped
+                commit.commit(**_CALL)
+
     # ------------------------------------------------------------------ helpers
 
     def _collection_ref(self, collection: str) -> firestore.CollectionReference:

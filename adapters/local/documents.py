@@ -111,6 +111,11 @@ class LocalDocumentStore(DocumentStore):
             )
         return len(rows)
 
+    def _delete_many(self, collection: Collection, doc_ids: list[str]) -> None:
+        table = _table_name(collection.name)
+        with self.db.transaction() as conn:
+            conn.executemany(f"DELETE FROM {table} WHERE id = ?", [(i,) for i in doc_ids])
+
     def _query(
         self,
         collection: Collection,

@@ -263,6 +263,29 @@ def test_put_many_of_1200_documents(documents: DocumentStore) -> None:
     assert {doc.id: doc.data for doc in scanned} == expected
 
 
+def test_delete_many_removes_exactly_the_ids_given(documents: DocumentStore) -> None:
+    docs = [(f"rec-{n:03d}", {"owner": "o" if n < 60 else "keep", "seq": n}) for n in range(70)]
+    documents.put_many(ITEMS, docs)
+    gone = [f"rec-{n:03d}" for n in range(0, 60, 2)]
+    # Repeats count once; an absent id is skipped, not an error (cleanups can run again).
+    assert documents.delete_many(ITEMS, [*gone, gone[0], "never-there"]) == len(gone) + 1
+    left = {doc.id for doc in documents.iter_scan(ITEMS)}
+    assert left == {doc_id for doc_id, _ in docs} - set(gone)
+    owned = [doc.data["seq"] for doc in documents.iter_query(ITEMS, "owner", "o")]
+    assert owned == list(range(1, 60, 2))  # the index forgot them too
+    assert documents.delete_many(ITEMS, gone) == len(gone)  # again: nothing left to do
+    assert documents.delete_many(ITEMS, []) == 0
+
+
+def test_delete_many_checks_every_id_first(documents: DocumentStore) -> None:
+    documents.put_many(PLAIN, [("a", {"v": 1}), ("b", {"v": 2})])
+    with pytest.raises(ValueError):
+        documents.delete_many(PLAIN, ["a", "bad/id"])
+    with pytest.raises(ValueError):
+        documents.delete_many("undeclared", ["a"])
+    assert {doc.id for doc in documents.iter_scan(PLAIN)} == {"a", "b"}
+
+
 def test_put_many_replaces_existing_documents(documents: DocumentStore) -> None:
     old = documents.put(PLAIN, "a", {"v": "old"})
     assert documents.put_many(PLAIN, [("a", {"v": "new"}), ("b", {"v": "b"})]) == 2
