@@ -197,6 +197,9 @@ class WriteStrategy(DocumentStore):
     def _get(self, collection: Collection, doc_id: str) -> Document:
         return self.inner.get(collection.name, doc_id)
 
+    def _get_many(self, collection: Collection, doc_ids: list[str]) -> dict[str, Document]:
+        return self.inner.get_many(collection.name, doc_ids)
+
     def _delete(self, collection: Collection, doc_id: str, expected_version: str | None) -> None:
         self.inner.delete(collection.name, doc_id, expected_version=expected_version)
 

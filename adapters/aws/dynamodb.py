@@ -35,6 +35,7 @@ from adapters.naming import ID_ATTRIBUTE, VERSION_FIELD, table_name
 from adapters.ports import Collection, Document, DocumentStore, Index, JSONDict, Page
 
 BATCH_SIZE = 25  # BatchWriteItem's ceiling
+BATCH_GET_SIZE = 100  # BatchGetItem's ceiling
 BATCH_ATTEMPTS = 8
 BATCH_BASE_DELAY = 0.05
 BATCH_MAX_DELAY = 2.0
@@ -59,6 +60,15 @@ class DynamoDocumentStore(DocumentStore):
         if "Item" not in response:
             raise NotFound(f"document {collection.name}/{doc_id} does not exist")
         return from_item(response["Item"])
+
+    def _get_many(self, collection: Collection, doc_ids: list[str]) -> dict[str, Document]:
+        table = self._table(collection.name)
+        found: dict[str, Document] = {}
+        for start in range(0, len(doc_ids), BATCH_GET_SIZE):
+            for item in batch_get(self.client, table, doc_ids[start : start + BATCH_GET_SIZE]):
+                document = from_item(item)
+                found[document.id] = document
+        return found
 
     def put(self, collection: str, doc_id: str, data: JSONDict) -> str:
         return self._write(collection, doc_id, data, condition=None)
@@ -223,6 +233,36 @@ def _send_batches(
                 f"batch write {table}: {len(pending)} items still unprocessed after "
                 f"{max_attempts} attempts (throttled)"
             )
+
+
+def batch_get(
+    client: Any,
+    table: str,
+    doc_ids: list[str],
+    *,
+    max_attempts: int = BATCH_ATTEMPTS,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[JSONDict]:
+    """Read up to 100 distinct ids with BatchGetItem (strongly consistent, as `get`),
+    retrying UnprocessedKeys with exponential backoff; BackendUnavailable if some are still
+    unprocessed after `max_attempts` calls. Absent ids are simply not returned."""
+    items: list[JSONDict] = []
+    pending: dict[str, Any] = {"Keys": [_key(doc_id) for doc_id in doc_ids], "ConsistentRead": True}
+    for attempt in range(max_attempts):
+        if attempt:
+            delay = min(BATCH_MAX_DELAY, BATCH_BASE_DELAY * 2 ** (attempt - 1))
+            sleep(delay * random.uniform(0.5, 1.0))
+        with translated(f"batch get {table}"):
+            response = client.batch_get_item(RequestItems={table: pending})
+        items.extend(response.get("Responses", {}).get(table, []))
+        unprocessed = response.get("UnprocessedKeys", {}).get(table)
+        if not unprocessed or not unprocessed.get("Keys"):
+            return items
+        pending = unprocessed
+    raise BackendUnavailable(
+        f"batch get {table}: {len(pending['Keys'])} keys still unprocessed after "
+        f"{max_attempts} attempts (throttled)"
+    )
 
 
 def _chunks(requests: list[tuple[JSONDict, str]]) -> Iterable[list[JSONDict]]:

@@ -67,6 +67,12 @@ class FirestoreDocumentStore(DocumentStore):
             raise NotFound(f"document {collection.name}/{doc_id} not found")
         return _document(snapshot)
 
+    def _get_many(self, collection: Collection, doc_ids: list[str]) -> dict[str, Document]:
+        refs = [self._ref(collection.name, doc_id) for doc_id in doc_ids]
+        with translated(f"getting {len(refs)} documents of {collection.name}"):
+            snapshots = list(self.client.get_all(refs, **_CALL))
+        return {s.id: _document(s) for s in snapshots if s.exists}
+
     def put(self, collection: str, doc_id: str, data: JSONDict) -> str:
         ref = self._ref(collection, doc_id)
         stored, version = _stored(self.collection(collection), doc_id, data)

@@ -25,6 +25,7 @@ from adapters.ports import Collection, Document, DocumentStore, Index, JSONDict,
 
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,200}")  # fullmatch: `$` would allow a final newline
 _FIELD = re.compile(r'[^"\'\x00-\x1f]{1,200}')
+_IN_CHUNK = 500
 
 
 class LocalDocumentStore(DocumentStore):
@@ -50,6 +51,20 @@ class LocalDocumentStore(DocumentStore):
             raise NotFound(f"document {collection.name}/{doc_id} not found")
         data, version = rows[0]
         return Document(id=doc_id, data=json.loads(data), version=version)
+
+    def _get_many(self, collection: Collection, doc_ids: list[str]) -> dict[str, Document]:
+        table = _table_name(collection.name)
+        found: dict[str, Document] = {}
+        # SQLite's default limit on bound parameters is 999 on older builds: stay under it.
+        for start in range(0, len(doc_ids), _IN_CHUNK):
+            chunk = doc_ids[start : start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.query(
+                f"SELECT id, data, version FROM {table} WHERE id IN ({marks})", chunk
+            )
+            for doc_id, data, version in rows:
+                found[doc_id] = Document(id=doc_id, data=json.loads(data), version=version)
+        return found
 
     def put(self, collection: str, doc_id: str, data: JSONDict) -> str:
         table = self._table(collection)

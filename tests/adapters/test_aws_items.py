@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from adapters import BackendUnavailable, Collection, Index
-from adapters.aws.dynamodb import BATCH_SIZE, batch_write
+from adapters.aws.dynamodb import BATCH_SIZE, batch_get, batch_write
 from adapters.aws.items import (
     MAX_ITEM_BYTES,
     decode_token,
@@ -149,6 +149,44 @@ def test_batch_write_splits_chunks_on_a_repeated_id() -> None:
     client = ScriptedBatchClient([])
     batch_write(client, "t", _items(["a", "b", "a", "c"]), sleep=lambda _: None)
     assert client.calls == [["a", "b"], ["a", "c"]]
+
+
+class ScriptedGetClient:
+    """Answers BatchGetItem with every key but the last `unprocessed[i]` of call i."""
+
+    def __init__(self, unprocessed: list[int]) -> None:
+        self.unprocessed = unprocessed
+        self.calls: list[list[str]] = []
+
+    def batch_get_item(self, RequestItems: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        [(table, request)] = RequestItems.items()
+        assert request["ConsistentRead"] is True
+        keys = request["Keys"]
+        self.calls.append([key["id"]["S"] for key in keys])
+        n = len(self.calls) - 1
+        left = self.unprocessed[n] if n < len(self.unprocessed) else 0
+        answered, unprocessed = keys[: len(keys) - left], keys[len(keys) - left :]
+        response: dict[str, Any] = {"Responses": {table: _items([k["id"]["S"] for k in answered])}}
+        if unprocessed:
+            response["UnprocessedKeys"] = {table: {"Keys": unprocessed, "ConsistentRead": True}}
+        return response
+
+
+def test_batch_get_retries_unprocessed_keys_with_backoff() -> None:
+    client = ScriptedGetClient([4, 1, 0])
+    sleeps: list[float] = []
+    items = batch_get(client, "t", [f"d{i}" for i in range(10)], sleep=sleeps.append)
+    assert sorted(item["id"]["S"] for item in items) == sorted(f"d{i}" for i in range(10))
+    assert [len(call) for call in client.calls] == [10, 4, 1]
+    assert client.calls[1] == [f"d{i}" for i in range(6, 10)]
+    assert len(sleeps) == 2 and 0 < sleeps[0] <= 0.05 <= sleeps[1]
+
+
+def test_batch_get_gives_up_after_bounded_attempts() -> None:
+    client = ScriptedGetClient([2] * 10)
+    with pytest.raises(BackendUnavailable, match="unprocessed after 3 attempts"):
+        batch_get(client, "t", ["a", "b", "c"], max_attempts=3, sleep=lambda _: None)
+    assert len(client.calls) == 3
 
 
 def test_item_size_follows_dynamodb_rules() -> None:

@@ -181,6 +181,32 @@ def test_missing_document_is_not_found_of_the_exact_type(documents: DocumentStor
         documents.get(PLAIN, "absent")  # the failed update created nothing
 
 
+def test_get_many_returns_the_present_documents_by_id(documents: DocumentStore) -> None:
+    ids = [f"many-{n:03d}" for n in range(250)]  # past DynamoDB's 100 keys per BatchGetItem
+    documents.put_many(
+        PLAIN, [(doc_id, {"n": n, "nested": {"x": [n]}}) for n, doc_id in enumerate(ids)]
+    )
+    documents.put(ITEMS, "many-999", {"owner": "x", "seq": 1})  # same shape, other collection
+    asked = [*ids[::-1], "absent", ids[0], "many-999"]
+    found = documents.get_many(PLAIN, asked)
+    assert set(found) == set(ids)
+    for n, doc_id in enumerate(ids):
+        doc = found[doc_id]
+        assert (doc.id, doc.data) == (doc_id, {"n": n, "nested": {"x": [n]}})
+        assert doc.version == documents.get(PLAIN, doc_id).version
+    assert documents.get_many(PLAIN, []) == {}
+    assert documents.get_many(PLAIN, ["absent"]) == {}
+
+
+def test_get_many_checks_its_arguments(documents: DocumentStore) -> None:
+    with pytest.raises(ValueError):
+        documents.get_many(PLAIN, [f"d{n}" for n in range(1001)])
+    with pytest.raises(ValueError):
+        documents.get_many(PLAIN, ["ok", "bad/id"])
+    with pytest.raises(ValueError):
+        documents.get_many("undeclared", ["d"])
+
+
 def test_unknown_collection_is_a_value_error(documents: DocumentStore) -> None:
     with pytest.raises(ValueError):
         documents.put("undeclared", "d", {"n": 1})
