@@ -2,7 +2,8 @@
 prediction document per record, so serving a known record is a key-value read.
 
 Documents are `predictions/<dataset>:<record id>` holding the value, class probabilities
-where the model has them, the model and version, and the time. They are written with the
+where the model has them (and then their highest as `confidence`, indexed for the labeling
+order), the model and version, and the time. They are written with the
 DocumentStore's batch put, chunk by chunk, and every id is checked before the first write.
 """
 
@@ -102,7 +103,12 @@ def _prediction_chunks(
                 "predicted_at": stamp,
             }
             if predictions.probabilities is not None:
-                doc["probabilities"] = predictions.probabilities[offset]
+                probabilities = predictions.probabilities[offset]
+                doc["probabilities"] = probabilities
+                if probabilities:
+                    # What the least-confident-first labeling order sorts on (runtime.suggestions).
+                    doc["confidence"] = max(probabilities.values())
+                    doc["ranked"] = dataset.name
             docs.append((prediction_id(dataset.name, record_id), doc))
         yield docs
 

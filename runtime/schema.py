@@ -27,8 +27,13 @@ RECORDS = Collection(
     (Index("dataset", "record_id"), Index("unlabelled", "record_id")),
 )
 ANNOTATIONS = Collection("annotations", (Index("dataset", "at"),))
-# id "<dataset>:<record id>": pre-computed inference results.
-PREDICTIONS = Collection("predictions", (Index("dataset", "record_id"),))
+# id "<dataset>:<record id>": pre-computed inference results. `ranked` holds the dataset name
+# when the prediction has class probabilities (its `confidence` is the highest of them): a
+# sparse index that lists a dataset's predictions least confident first.
+PREDICTIONS = Collection(
+    "predictions",
+    (Index("dataset", "record_id"), Index("ranked", "confidence", "N")),
+)
 API_KEYS = Collection("api_keys")
 
 COLLECTIONS: tuple[Collection, ...] = (

@@ -72,6 +72,16 @@ class DatasetPage(BaseModel):
     next_token: str | None
 
 
+class Suggestion(BaseModel):
+    value: Scalar = Field(description="The label the dataset's model predicted.")
+    confidence: float | None = Field(
+        None, description="Its probability (classification); null for regression."
+    )
+    model: str
+    version: int | None = Field(None, description="The model version that predicted it.")
+    predicted_at: str | None = None
+
+
 class RecordOut(BaseModel):
     record_id: str
     row: int
@@ -80,6 +90,11 @@ class RecordOut(BaseModel):
     label_source: str | None
     labelled_by: str | None
     labelled_at: str | None
+    suggestion: Suggestion | None = Field(
+        None,
+        description="The record's stored prediction by the dataset's model (a batch_predict "
+        "job writes them, for example after each training), if any.",
+    )
 
 
 class RecordPage(BaseModel):
@@ -157,6 +172,72 @@ class Artifact(BaseModel):
     size: int
 
 
+class CardRows(BaseModel):
+    training: int | None = Field(None, description="Rows the model was fitted on.")
+    evaluation: int | None = Field(None, description="Held-out rows the card evaluates on.")
+
+
+class ClassMetrics(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    class_: str = Field(alias="class")
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+class CardClassification(BaseModel):
+    classes: list[str] = Field(description="The matrix's classes, in its row/column order.")
+    classes_total: int = Field(description="Classes seen; above 50 only the most frequent.")
+    per_class: list[ClassMetrics]
+    confusion_matrix: list[list[int]] = Field(
+        description="Rows: true class, columns: predicted class, counts of held-out rows."
+    )
+
+
+class CardHistogram(BaseModel):
+    edges: list[float]
+    counts: list[int]
+
+
+class CardRegression(BaseModel):
+    residuals: dict[str, float] = Field(
+        description="True minus predicted: count, mean, std, mae, rmse, min, p05, p25, "
+        "median, p75, p95, max."
+    )
+    histogram: CardHistogram
+
+
+class FeatureImportance(BaseModel):
+    name: str
+    mean: float = Field(description="Mean drop of the score when the feature is shuffled.")
+    std: float
+
+
+class CardImportance(BaseModel):
+    metric: str
+    baseline: float
+    rows: int
+    repeats: int
+    features_total: int
+    features: list[FeatureImportance] = Field(description="The top features, most important first.")
+
+
+class ModelCard(BaseModel):
+    schema_: int = Field(alias="schema")
+    task: str
+    params: dict[str, Any]
+    dataset: dict[str, Any] = Field(description="The dataset snapshot it was trained on.")
+    metrics: dict[str, float | None]
+    rows: CardRows
+    classification: CardClassification | None = None
+    regression: CardRegression | None = None
+    importance: CardImportance | None = None
+    note: str | None = None
+    seconds: float = Field(description="Time spent computing the card at training.")
+
+
 class VersionOut(BaseModel):
     model: str
     version: int
@@ -169,6 +250,9 @@ class VersionOut(BaseModel):
     input_schema: dict[str, Any]
     created_at: str
     job_id: str | None = None
+    card: ModelCard | None = Field(
+        None, description="The model card (one version's GET only; null for older versions)."
+    )
 
 
 class VersionPage(BaseModel):
@@ -243,6 +327,7 @@ class StoredPrediction(BaseModel):
     version: int
     value: Scalar
     probabilities: dict[str, float] | None = None
+    confidence: float | None = None
     predicted_at: str
 
 

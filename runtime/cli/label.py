@@ -12,6 +12,9 @@ import typer
 from runtime.cli.base import console, emit_json, fail, plain, table
 from runtime.cli.client import Api, JsonOption, KeyOption, UrlOption
 
+# The CLI's spelling of each order, and the API's.
+ORDERS = {"record-id": "record_id", "uncertainty": "uncertainty"}
+
 
 def parse_label(text: str) -> str | int | float:
     """`3` is the number 3, `3.5` a float, anything else the text itself (--text keeps
@@ -35,6 +38,13 @@ def label(
     unlabelled: Annotated[
         bool, typer.Option("--unlabelled", help="List the records still waiting for a label.")
     ] = False,
+    order: Annotated[
+        str,
+        typer.Option(
+            help="With --unlabelled: 'record-id', or 'uncertainty' (least confident stored "
+            "prediction first, then the records without one).",
+        ),
+    ] = "record-id",
     text: Annotated[bool, typer.Option("--text", help="Keep labels as text (no numbers).")] = False,
     new_class: Annotated[
         bool,
@@ -52,8 +62,20 @@ def label(
     convert = str if text else parse_label
     with Api(url, api_key) as api:
         if unlabelled:
-            records = api.pages(f"/datasets/{dataset}/records", unlabelled="true", limit=1000)
-            _print_records(records, as_json, f"unlabelled records of {dataset}")
+            if order not in ORDERS:
+                fail(f"--order must be one of {', '.join(ORDERS)}, got {order!r}")
+            records = api.pages(
+                f"/datasets/{dataset}/records",
+                unlabelled="true",
+                order=ORDERS[order],
+                limit=1000,
+            )
+            title = f"unlabelled records of {dataset}"
+            _print_records(
+                records,
+                as_json,
+                title + (", least confident first" if order == "uncertainty" else ""),
+            )
             return
         if from_csv is not None:
             labels = _read_labels(from_csv, convert)
@@ -94,7 +116,19 @@ def _print_records(records: list[dict[str, Any]], as_json: bool, title: str) -> 
     console.print(
         table(
             f"{title} ({len(records)})",
-            ["record", *shown],
-            [(r["record_id"], *(r["values"].get(c) for c in shown)) for r in records],
+            ["record", "suggested", "confidence", *shown],
+            [
+                (r["record_id"], *_suggested(r), *(r["values"].get(c) for c in shown))
+                for r in records
+            ],
         )
     )
+
+
+def _suggested(record: dict[str, Any]) -> tuple[Any, str]:
+    """The stored prediction's value and confidence, blank if the record has none."""
+    suggestion = record.get("suggestion")
+    if not suggestion:
+        return "", ""
+    confidence = suggestion.get("confidence")
+    return suggestion["value"], "" if confidence is None else f"{confidence:.3f}"

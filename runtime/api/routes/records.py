@@ -1,5 +1,6 @@
-"""Records and annotations: list a dataset's records (all, or the unlabelled ones), label
-one or many, read the annotation log, ask for a retrain."""
+"""Records and annotations: list a dataset's records (all, or the unlabelled ones; by id or
+least confident first, with suggestions), read one, label one or many, read the annotation
+log, ask for a retrain."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from fastapi import Depends, Query
 
-from runtime import labels
+from runtime import labels, suggestions
 from runtime.api.errors import ApiError
 from runtime.api.routing import caller, scoped_router
 from runtime.api.schemas import (
@@ -22,8 +23,8 @@ from runtime.api.schemas import (
 )
 from runtime.api.state import AppState, state
 from runtime.api_keys import ApiKey
-from runtime.datasets import store
 from runtime.datasets.training import enqueue_training
+from runtime.suggestions import Order
 
 AREA: dict[str, Any] = {"prefix": "/datasets/{name}", "tags": ["records"]}
 reads = scoped_router("read", errors=(400, 404, 422), **AREA)
@@ -36,15 +37,32 @@ routers = (reads, labellers, writes)
 def list_records(
     name: str,
     unlabelled: bool = Query(False, description="Only records still waiting for a label."),
+    order: Order = Query(
+        "record_id",
+        description="`record_id`, or `uncertainty`: least confident stored prediction first, "
+        "then the records without one by id. A page may then hold fewer than `limit` items: "
+        "follow `next_token` until it is null.",
+    ),
     limit: int = Query(100, ge=1, le=1000),
     page_token: str | None = Query(None, max_length=2000),
     app: AppState = Depends(state),
 ) -> dict[str, Any]:
-    store.get_dataset(app.adapters.documents, name)
-    page = store.list_records(
-        app.adapters.documents, name, unlabelled=unlabelled, limit=limit, page_token=page_token
+    """A dataset's records, each with its suggestion (its stored prediction) if it has one."""
+    page = suggestions.list_records(
+        app.adapters.documents,
+        name,
+        unlabelled=unlabelled,
+        order=order,
+        limit=limit,
+        page_token=page_token,
     )
-    return {"items": [doc.data for doc in page.items], "next_token": page.next_token}
+    return {"items": page.items, "next_token": page.next_token}
+
+
+@reads.get("/records/{record_id}", response_model=RecordOut)
+def get_record(name: str, record_id: str, app: AppState = Depends(state)) -> dict[str, Any]:
+    """One record, its values, label and suggestion."""
+    return suggestions.get_record(app.adapters.documents, name, record_id)
 
 
 def _labelled(
