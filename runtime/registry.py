@@ -51,9 +51,10 @@ class ModelVersion:
     def of(cls, doc: Document) -> ModelVersion:
         return cls(str(doc.data["model"]), int(doc.data["version"]), doc.data)
 
-    def to_json(self) -> dict[str, Any]:
-        """The version as the API shows it."""
-        return {**self.data, "model": self.model, "version": self.version}
+    def to_json(self, *, card: bool = True) -> dict[str, Any]:
+        """The version as the API shows it (listings leave the model card out)."""
+        data = self.data if card else {k: v for k, v in self.data.items() if k != "card"}
+        return {**data, "model": self.model, "version": self.version}
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class Registry:
         job_id: str | None,
         input_schema: Mapping[str, Any] | None = None,
         serving: Mapping[str, Any] | None = None,
+        card: Mapping[str, Any] | None = None,
     ) -> ModelVersion:
         """Record a new version; its number is the next free one, taken create-only."""
         check_name("model", model)
@@ -126,6 +128,8 @@ class Registry:
             "serving": dict(serving or {"path": "sklearn", "reason": "not compiled"}),
             "created_at": now(),
         }
+        if card is not None:
+            data["card"] = dict(card)
         if job_id is not None:
             data["job_id"] = job_id
         # The index query is only a starting guess (it may lag on DynamoDB); the create-only

@@ -1,6 +1,7 @@
 """`train`: fit the trainer plugin on a dataset snapshot, store the artifact, register a
-model version keyed by the job's id (a redelivered job registers nothing new), optionally
-promote it and enqueue scoring of the dataset."""
+model version with its model card (runtime.model_card), keyed by the job's id (a
+redelivered job registers nothing new), optionally promote it and enqueue scoring of the
+dataset."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from adapters.ports import Adapters
-from runtime import artifacts, jobs, scoring
+from runtime import artifacts, jobs, model_card, scoring
 from runtime.datasets.ref import DatasetRef, read_dataset
 from runtime.datasets.training import enqueue_training
 from runtime.handlers.base import JobContext, JobRequest, JobType, Result
@@ -66,6 +67,10 @@ def run(context: JobContext) -> Result:
     compiled, serving = scoring.compile_version(trainer, fit, features, input_schema)
     if compiled is not None:
         serving = scoring.store_compiled(context.adapters.blobs, compiled, serving)
+    recorded = {**dataset.to_json(), "sha256": digest}
+    card = model_card.build(
+        trainer, fit, task=str(input_schema.get("task") or fit.params.get("task")), dataset=recorded
+    )
     context.check_owned()
     version = context.registry.register(
         model,
@@ -74,10 +79,11 @@ def run(context: JobContext) -> Result:
         params=fit.params,
         trainer=trainer_spec(trainer),
         artifact_format=trainer.artifact_format,
-        dataset={**dataset.to_json(), "sha256": digest},
+        dataset=recorded,
         job_id=context.job.id,
         input_schema=input_schema,
         serving=serving,
+        card=card,
     )
     promoted = None
     if metric:

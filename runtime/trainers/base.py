@@ -25,12 +25,14 @@ JSONValue = Any
 @dataclass(frozen=True)
 class FitResult:
     """A fitted model, its validation metrics, the parameters actually used, and the
-    held-out feature rows the metrics came from (the compiled path is checked on them)."""
+    held-out feature rows the metrics came from (the compiled path is checked on them) with
+    their targets (the model card is computed on them: runtime.model_card)."""
 
     model: Any
     metrics: dict[str, float]
     params: dict[str, JSONValue] = field(default_factory=dict)
     holdout: pd.DataFrame | None = None
+    holdout_target: pd.Series | None = None
 
 
 @dataclass(frozen=True)

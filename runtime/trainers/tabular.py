@@ -81,6 +81,7 @@ class TabularTrainer(Trainer):
             metrics=_metrics(task, y_val, predicted),
             params={**p, "task": task, "n_train": len(x_train), "n_validation": len(x_val)},
             holdout=frame.loc[x_val.index, features],
+            holdout_target=y_val,
         )
 
     def predict(self, model: Any, rows: pd.DataFrame) -> Predictions:

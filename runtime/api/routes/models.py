@@ -34,13 +34,15 @@ def list_versions(
     page_token: str | None = Query(None, max_length=2000),
     app: AppState = Depends(state),
 ) -> dict[str, Any]:
-    """Versions, newest first, with their metrics."""
+    """Versions, newest first, with their metrics (each version's model card: GET it)."""
     page = app.registry.list_versions(model, limit=limit, page_token=page_token)
-    return {"items": [v.to_json() for v in page.items], "next_token": page.next_token}
+    return {"items": [v.to_json(card=False) for v in page.items], "next_token": page.next_token}
 
 
 @reads.get("/versions/{version}", response_model=VersionOut)
 def get_version(model: str, version: int, app: AppState = Depends(state)) -> dict[str, Any]:
+    """One version with its model card: parameters, training and evaluation rows, dataset
+    snapshot, per-class metrics and confusion matrix (or residuals), feature importance."""
     return app.registry.get_version(model, version).to_json()
 
 
