@@ -112,7 +112,7 @@ def _print_records(records: list[dict[str, Any]], as_json: bool, title: str) -> 
         emit_json(records)
         return
     columns = list(records[0]["values"]) if records else []
-    shown = columns[:6]
+    shown = columns[:3]
     console.print(
         table(
             f"{title} ({len(records)})",

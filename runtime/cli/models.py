@@ -1,4 +1,5 @@
-"""`mlpoc models list|promote|rollback`: versions and aliases, moved by compare-and-swap."""
+"""`mlpoc models list|show|compare|promote|rollback`: versions, their model cards, and
+aliases moved by compare-and-swap."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from runtime.cli import cards
 from runtime.cli.base import console, emit_json, format_metrics, new_app, plain, table
 from runtime.cli.client import Api, JsonOption, KeyOption, UrlOption
 
@@ -114,3 +116,41 @@ def rollback(
             json={"expected_version": expect, "reason": reason},
         )
     _moved(moved, as_json)
+
+
+@app.command()
+def show(
+    model: str,
+    version: Annotated[int, typer.Argument(help="The version number.", min=1)],
+    url: UrlOption = None,
+    api_key: KeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """One version's model card: dataset snapshot, rows, params, metrics, per-class scores
+    and confusion matrix (or residuals), feature importance."""
+    with Api(url, api_key) as api:
+        found = api.get(f"/models/{model}/versions/{version}")
+    if as_json:
+        emit_json(found)
+        return
+    console.print(cards.show(found))
+
+
+@app.command()
+def compare(
+    model: str,
+    first: Annotated[int, typer.Argument(help="One version.", min=1)],
+    second: Annotated[int, typer.Argument(help="The version to compare it with.", min=1)],
+    url: UrlOption = None,
+    api_key: KeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Two versions side by side: data, rows, metrics, per-class F1, confusion matrices,
+    feature importance, and what changed."""
+    with Api(url, api_key) as api:
+        a = api.get(f"/models/{model}/versions/{first}")
+        b = api.get(f"/models/{model}/versions/{second}")
+    if as_json:
+        emit_json({"first": a, "second": b})
+        return
+    console.print(cards.compare(a, b))

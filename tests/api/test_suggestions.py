@@ -4,33 +4,12 @@ across pages, records without a usable prediction follow by id."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from runtime import suggestions
 from runtime.schema import PREDICTIONS
 from tests.support.api import Api
-from tests.support.data import iris_csv
-
-SPECIES = ("setosa", "versicolor", "virginica")
-BLANK_EVERY = 4  # every 4th record uploaded without a label: 38 of 150
-
-
-def species_csv() -> tuple[bytes, set[str]]:
-    """Iris with species names as labels, some blank; the blank records' ids."""
-    rows = list(csv.DictReader(io.StringIO(iris_csv().decode())))
-    blank: set[str] = set()
-    for i, record in enumerate(rows):
-        record["target"] = SPECIES[int(record["target"])]
-        if i % BLANK_EVERY == 0:
-            record["target"] = ""
-            blank.add(record["record_id"])
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode(), blank
+from tests.support.data import species_csv
 
 
 def _trained_and_scored(api: Api) -> set[str]:

@@ -60,3 +60,25 @@ def _rows() -> list[dict[str, Any]]:
         {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in record.items()}
         for record in frame.to_dict("records")
     ]
+
+
+SPECIES = ("setosa", "versicolor", "virginica")
+
+
+def species_csv(blank_every: int = 4) -> tuple[bytes, set[str]]:
+    """Iris with species names as labels and every `blank_every`-th record's label blank
+    (38 of 150 by default); the blank records' ids."""
+    import csv
+
+    rows = list(csv.DictReader(io.StringIO(iris_csv().decode())))
+    blank: set[str] = set()
+    for i, record in enumerate(rows):
+        record["target"] = SPECIES[int(record["target"])]
+        if i % blank_every == 0:
+            record["target"] = ""
+            blank.add(record["record_id"])
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode(), blank
