@@ -217,22 +217,14 @@ def _send_batches(
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:
     """BatchWriteItem over (request, document id) pairs: puts or deletes, in chunks."""
+
+    def send(pending: list[JSONDict]) -> list[JSONDict]:
+        with translated(f"batch write {table}"):
+            response = client.batch_write_item(RequestItems={table: pending})
+        return list(response.get("UnprocessedItems", {}).get(table, []))
+
     for chunk in _chunks(requests):
-        pending: list[JSONDict] = chunk
-        for attempt in range(max_attempts):
-            if attempt:
-                delay = min(BATCH_MAX_DELAY, BATCH_BASE_DELAY * 2 ** (attempt - 1))
-                sleep(delay * random.uniform(0.5, 1.0))
-            with translated(f"batch write {table}"):
-                response = client.batch_write_item(RequestItems={table: pending})
-            pending = response.get("UnprocessedItems", {}).get(table, [])
-            if not pending:
-                break
-        else:
-            raise BackendUnavailable(
-                f"batch write {table}: {len(pending)} items still unprocessed after "
-                f"{max_attempts} attempts (throttled)"
-            )
+        _until_processed(send, chunk, f"batch write {table}", "items", max_attempts, sleep)
 
 
 def batch_get(
@@ -247,21 +239,39 @@ def batch_get(
     retrying UnprocessedKeys with exponential backoff; BackendUnavailable if some are still
     unprocessed after `max_attempts` calls. Absent ids are simply not returned."""
     items: list[JSONDict] = []
-    pending: dict[str, Any] = {"Keys": [_key(doc_id) for doc_id in doc_ids], "ConsistentRead": True}
+
+    def send(keys: list[JSONDict]) -> list[JSONDict]:
+        request = {table: {"Keys": keys, "ConsistentRead": True}}
+        with translated(f"batch get {table}"):
+            response = client.batch_get_item(RequestItems=request)
+        items.extend(response.get("Responses", {}).get(table, []))
+        return list((response.get("UnprocessedKeys", {}).get(table) or {}).get("Keys", []))
+
+    keys = [_key(doc_id) for doc_id in doc_ids]
+    _until_processed(send, keys, f"batch get {table}", "keys", max_attempts, sleep)
+    return items
+
+
+def _until_processed(
+    send: Callable[[list[JSONDict]], list[JSONDict]],
+    pending: list[JSONDict],
+    what: str,
+    noun: str,
+    max_attempts: int,
+    sleep: Callable[[float], None],
+) -> None:
+    """Call `send` with what is still pending (it returns what the backend left
+    unprocessed) until nothing is left, with jittered exponential backoff in between;
+    BackendUnavailable after `max_attempts` calls."""
     for attempt in range(max_attempts):
         if attempt:
             delay = min(BATCH_MAX_DELAY, BATCH_BASE_DELAY * 2 ** (attempt - 1))
             sleep(delay * random.uniform(0.5, 1.0))
-        with translated(f"batch get {table}"):
-            response = client.batch_get_item(RequestItems={table: pending})
-        items.extend(response.get("Responses", {}).get(table, []))
-        unprocessed = response.get("UnprocessedKeys", {}).get(table)
-        if not unprocessed or not unprocessed.get("Keys"):
-            return items
-        pending = unprocessed
+        pending = send(pending)
+        if not pending:
+            return
     raise BackendUnavailable(
-        f"batch get {table}: {len(pending['Keys'])} keys still unprocessed after "
-        f"{max_attempts} attempts (throttled)"
+        f"{what}: {len(pending)} {noun} still unprocessed after {max_attempts} attempts (throttled)"
     )
 
 
