@@ -143,7 +143,8 @@ def require(*scopes: str) -> Callable[..., ApiKey]:
         raise ValueError(f"unknown scopes {scopes!r}")
     wanted = " or ".join(repr(scope) for scope in scopes)
 
-    def dependency(
+    # async: it does no I/O, so FastAPI runs it on the event loop, not in a worker thread.
+    async def dependency(
         request: Request,
         header_key: str | None = Depends(_header),
         bearer: HTTPAuthorizationCredentials | None = Depends(_bearer),

@@ -23,7 +23,7 @@ def scoped_router(*scopes: str, errors: tuple[int, ...] = (), **kwargs: Any) -> 
     )
 
 
-def caller(request: Request) -> ApiKey:
+async def caller(request: Request) -> ApiKey:
     """The API key the router's scope check admitted (a dependency for routes that record
     who asked)."""
     key: ApiKey = request.state.api_key

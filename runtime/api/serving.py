@@ -79,6 +79,19 @@ class ModelServer:
         finally:
             entry.lock.release()
 
+    def cached(self, model: str, ref: int | str) -> Served | None:
+        """What `get` would answer without any I/O (a loaded version, or an alias checked
+        within `check_seconds`), else None: safe to call on the event loop."""
+        key = (model, str(ref))
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry.served is None:
+                return None
+            self._entries.move_to_end(key)  # in use: the last to be evicted
+        if isinstance(ref, int) or time.monotonic() - entry.checked_at < self.check_seconds:
+            return entry.served
+        return None
+
     def warm(self, model: str, ref: str) -> threading.Thread:
         """Load what `ref` points at now, in the background: called when this API moved the
         alias itself, so the next request does not pay for the load. Failures are only

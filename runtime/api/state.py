@@ -26,7 +26,8 @@ class AppState:
     preload: Preload
 
 
-def state(request: Request) -> AppState:
-    """The app's state (a FastAPI dependency)."""
+async def state(request: Request) -> AppState:
+    """The app's state (a FastAPI dependency; async because it does no I/O, so FastAPI calls
+    it on the event loop instead of sending it to a worker thread)."""
     app_state: AppState = request.app.state.mlpoc
     return app_state

@@ -12,7 +12,7 @@ import numpy as np
 from runtime.inference.linear import LinearScorer
 from runtime.inference.links import probabilities
 from runtime.inference.plan import InputPlan
-from runtime.inference.trees import TABLE_ROWS, TreeScorer
+from runtime.inference.trees import BLOCK_ROWS, TABLE_ROWS, TreeScorer, cpus
 from runtime.trainers.base import Predictions
 
 if TYPE_CHECKING:
@@ -67,6 +67,8 @@ class CompiledModel:
         import or first-call setup (the API does this before it says it is ready)."""
         self.predict_matrix(np.zeros((1, self.plan.width)))
         self.predict_matrix(np.zeros((TABLE_ROWS, self.plan.width)))
+        if cpus() > 1:  # the table's block threads too
+            self.predict_matrix(np.zeros((BLOCK_ROWS * cpus(), self.plan.width)))
 
     def predict_one(self, row: Mapping[str, Any]) -> Predictions:
         """One validated row (see `rows.RowSchema`), through a preallocated array."""
@@ -82,6 +84,10 @@ class CompiledModel:
         """Validated rows (see `rows.RowSchema`)."""
         return self.predict_matrix(self.plan.encode_rows(rows))
 
+    def predict_columns(self, columns: Mapping[str, Any], n: int) -> Predictions:
+        """`n` validated rows as columns (see `rows.RowSchema.columns`)."""
+        return self.predict_matrix(self.plan.encode_columns(columns, n))
+
     def predict_frame(self, frame: pd.DataFrame) -> Predictions:
         """A table read from CSV (extra columns ignored)."""
         return self.predict_matrix(self.plan.encode_frame(frame))
@@ -94,6 +100,9 @@ class CompiledModel:
         classes = self.classes
         values = [classes[i] for i in matrix.argmax(axis=1).tolist()]
         keys = self._keys
+        # zip without strict: the matrix has one column per class by construction, and the
+        # check doubles the cost of building the dicts (~6 against ~12 ms for 17,800 rows).
         return Predictions(
-            values=values, probabilities=[dict(zip(keys, p, strict=True)) for p in matrix.tolist()]
+            values=values,
+            probabilities=[dict(zip(keys, p)) for p in matrix.tolist()],  # noqa: B905
         )

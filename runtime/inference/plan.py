@@ -89,29 +89,39 @@ class InputPlan:
                 if code is not None:
                     out[column + code] = 1.0
 
-    def encode_rows(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """Encode validated rows, one input column at a time (vectorised per column)."""
-        n = len(rows)
+    def encode_columns(self, columns: Mapping[str, Any], n: int) -> np.ndarray:
+        """Encode `n` validated rows given as columns (see `rows.RowSchema.columns`): float64
+        arrays with NaN for a missing number, lists of str or None for categories."""
         out = np.zeros((n, self.width))
         for spec in self.inputs:
             column = spec.column
             if column is None:
                 continue
-            name = spec.name
+            values = columns[spec.name]
             if isinstance(spec, NumericInput):
-                fill = spec.fill
-                x = np.fromiter((fill if r[name] is None else r[name] for r in rows), float, n)
+                x = np.where(np.isnan(values), spec.fill, values)
                 out[:, column] = (x - spec.mean) / spec.scale
             else:
-                index, missing = spec.index, spec.fill
+                index, fill = spec.index, spec.fill
                 codes = np.fromiter(
-                    (index.get(missing if r[name] is None else r[name], -1) for r in rows),
-                    np.int64,
-                    n,
+                    (index.get(fill if v is None else v, -1) for v in values), np.int64, n
                 )
                 hit = codes >= 0
                 out[np.flatnonzero(hit), column + codes[hit]] = 1.0
         return out
+
+    def encode_rows(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Encode validated rows (numbers as float or None, categories as str or None)."""
+        columns = {
+            spec.name: (
+                np.array([r[spec.name] for r in rows], dtype=np.float64)  # None: NaN
+                if isinstance(spec, NumericInput)
+                else [r[spec.name] for r in rows]
+            )
+            for spec in self.inputs
+            if spec.column is not None
+        }
+        return self.encode_columns(columns, len(rows))
 
     def encode_frame(self, frame: pd.DataFrame) -> np.ndarray:
         """Encode a table as read from CSV, with the conversions the tabular trainer applies

@@ -8,14 +8,24 @@ string, or a number or boolean, which is compared as its text (`true` is the cat
 CSV column of booleans was read at training). Each refusal is a `RowError` naming the row's
 index and the feature. The result holds only the schema's features, as float / str / None,
 so the caller never builds more columns than the model has.
+
+Many rows are checked column by column (`RowSchema.columns`): every row a dict with exactly
+the schema's keys, each numeric column only numbers or null turned into one float64 array,
+each categorical column only strings or null. Rows that pass those whole-column checks are
+exactly the rows the per-row check accepts with those values, so the answer is the same; a
+column that does not pass (a wrong type, a number too large, a category sent as a number)
+sends the whole request through the per-row check, which names the first bad row and the
+feature, or accepts it.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 # How many offending names an error message lists.
 LISTED = 5
@@ -29,11 +39,22 @@ class RowError(ValueError):
         self.index = index
 
 
+# Validated rows, one entry per feature: a float64 array (NaN: missing) for a numeric
+# feature, a list of str or None for a categorical one.
+Columns = dict[str, Any]
+_NUMBERS = frozenset({float, int, type(None)})
+_TEXT = frozenset({str, type(None)})
+
+
 @dataclass(frozen=True)
 class RowSchema:
     numeric: frozenset[str]
     categorical: frozenset[str]
     names: tuple[str, ...]
+    keys: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keys", frozenset(self.names))
 
     @classmethod
     def from_input_schema(cls, schema: Mapping[str, Any] | None) -> RowSchema | None:
@@ -60,6 +81,45 @@ class RowSchema:
 
     def validate(self, rows: Sequence[Any]) -> list[dict[str, Any]]:
         return [self.validate_row(i, row) for i, row in enumerate(rows)]
+
+    def columns(self, rows: Sequence[Any]) -> Columns:
+        """The rows validated (as `validate` does, same errors) and turned into columns."""
+        columns = self._whole_columns(rows)
+        if columns is not None:
+            return columns
+        clean = self.validate(rows)  # raises RowError naming the first bad row
+        out: Columns = {}
+        for name in self.names:
+            values = [row[name] for row in clean]
+            out[name] = np.array(values, dtype=np.float64) if name in self.numeric else values
+        return out
+
+    def _whole_columns(self, rows: Sequence[Any]) -> Columns | None:
+        """The columns when every row passes the whole-column checks, else None."""
+        keys = self.keys
+        # Set equality compares sizes first: a row wider than the model costs nothing more.
+        if not all(type(row) is dict and row.keys() == keys for row in rows):
+            return None
+        out: Columns = {}
+        for name in self.names:
+            values = [row[name] for row in rows]
+            kinds = set(map(type, values))
+            if name in self.numeric:
+                if not kinds <= _NUMBERS:
+                    return None  # a string, a boolean...: the per-row check names it
+                try:
+                    # None becomes NaN, a missing value, as in the per-row check.
+                    array = np.array(values, dtype=np.float64)
+                except OverflowError:
+                    return None
+                if np.isinf(array).any():
+                    return None
+                out[name] = array
+            else:
+                if not kinds <= _TEXT:
+                    return None  # numbers as categories are rare: the per-row check does them
+                out[name] = values
+        return out
 
     def validate_row(self, index: int, row: Any) -> dict[str, Any]:
         if not isinstance(row, Mapping):

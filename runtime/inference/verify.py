@@ -69,9 +69,10 @@ def agreement(
     holdout = full.iloc[:0] if holdout is None else holdout.iloc[:MAX_SINGLE_ROWS]
     table = (trainer.predict(model, full), compiled.predict_frame(full))
     ref_json, rows, refused = _json(schema, full.iloc[:MAX_JSON_ROWS], trainer, model)
-    json_pair = (ref_json, compiled.predict_rows(rows))
+    # As the batch API scores them: the raw rows, checked and encoded column by column.
+    json_pair = (ref_json, compiled.predict_columns(schema.columns(rows), len(rows)))
     ref_one, one_rows, refused_one = _json(schema, holdout, trainer, model)
-    singles = [compiled.predict_one(row) for row in one_rows]
+    singles = [compiled.predict_one(schema.validate_row(0, row)) for row in one_rows]
     one_pair = (ref_one, _concat(singles))
     identical = True
     worst = 0.0
@@ -104,13 +105,14 @@ def json_rows(frame: pd.DataFrame, names: tuple[str, ...]) -> list[dict[str, Any
 def _json(
     schema: RowSchema, frame: pd.DataFrame, trainer: Trainer, model: Any
 ) -> tuple[Predictions, list[dict[str, Any]], int]:
-    """scikit-learn's answers for the rows the schema accepts, and those rows validated."""
+    """scikit-learn's answers for the rows the schema accepts, and those rows as sent."""
     accepted, rows = [], []
     for i, row in enumerate(json_rows(frame, schema.names)):
         try:
-            rows.append(schema.validate_row(i, row))
+            schema.validate_row(i, row)
         except RowError:
             continue
+        rows.append(row)
         accepted.append(i)
     reference = trainer.predict(model, frame.iloc[accepted]) if accepted else Predictions([])
     return reference, rows, len(frame) - len(accepted)

@@ -1,10 +1,12 @@
 """Predict rows are checked one by one against the input schema, with the row's index in
-every refusal; what passes holds exactly the schema's features."""
+every refusal; what passes holds exactly the schema's features. The column-by-column check
+(`RowSchema.columns`, the batch path) accepts and refuses exactly what the per-row one does."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 from runtime.inference import RowError, RowSchema
@@ -58,21 +60,48 @@ def test_categories_given_as_numbers_or_booleans_compare_as_text() -> None:
     ids=["string", "numeric-string", "boolean", "400-digits", "infinity", "array-category",
          "object-category", "missing", "extra-key", "unknown-key", "not-an-object"],
 )  # fmt: skip
-def test_each_row_is_checked_with_its_index(row: Any, message: str) -> None:
+@pytest.mark.parametrize("check", ["validate", "columns"])
+def test_each_row_is_checked_with_its_index(row: Any, message: str, check: str) -> None:
     # Row 0 is complete: a later row's fault is still found (and named by its index).
     with pytest.raises(RowError) as caught:
-        schema().validate([FULL, row])
+        getattr(schema(), check)([FULL, row])
     assert str(caught.value).startswith(message)
     assert caught.value.index == 1
 
 
-def test_a_very_wide_row_is_refused_without_listing_every_key() -> None:
+@pytest.mark.parametrize("check", ["validate", "columns"])
+def test_a_very_wide_row_is_refused_without_listing_every_key(check: str) -> None:
     row = {f"c{i}": 0 for i in range(10_000)}
     with pytest.raises(RowError) as caught:
-        schema().validate([row])
+        getattr(schema(), check)([row])
     text = str(caught.value)
     assert "has 10000 keys" in text and "and 9995 more" in text
     assert len(text) < 300
+
+
+def as_columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Validated rows as lists per feature, NaN for a missing number (to compare)."""
+    return {
+        name: [np.nan if r[name] is None and name != "city" else r[name] for r in rows]
+        for name in ("age", "income", "city")
+    }
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [FULL, {"age": None, "income": float("nan"), "city": None}, {**FULL, "age": 10**20}],
+        # Categories sent as numbers or booleans: the per-row path, same answer.
+        [FULL, {**FULL, "city": True}, {**FULL, "city": 3}, {**FULL, "city": float("nan")}],
+        [{**FULL, "age": -0.0, "income": 2**53 + 1}],
+    ],
+    ids=["numbers-and-missing", "categories-as-numbers", "edge-numbers"],
+)
+def test_columns_hold_what_the_per_row_check_gives(rows: list[dict[str, Any]]) -> None:
+    columns = schema().columns(rows)
+    assert columns["age"].dtype == np.float64 and columns["income"].dtype == np.float64
+    got = {name: list(values) for name, values in columns.items()}
+    np.testing.assert_equal(got, as_columns(schema().validate(rows)))
 
 
 @pytest.mark.parametrize(
