@@ -14,7 +14,7 @@ from runtime.api.auth import Authenticate, KeyVerifier
 from runtime.api.body_limit import Allowance, BodyLimit
 from runtime.api.metrics import ApiMetrics
 from runtime.api.middleware import RequestContext
-from runtime.api.preload import Preload
+from runtime.api.preload import Preload, warm_routes
 from runtime.api.routes import (
     datasets,
     health,
@@ -74,9 +74,10 @@ def create_app(
         server=server,
         metrics=api_metrics,
         keys=KeyVerifier(adapters.documents, settings.api_key_cache_seconds),
-        preload=Preload(server, seconds=settings.preload_seconds),
+        preload=Preload(
+            server, seconds=settings.preload_seconds, warm=lambda: warm_routes(app.router)
+        ),
     )
-    app.state.mlpoc.preload.start()
     errors.install(app)
     job_routers = jobs.routers(JOB_TYPES if job_types is None else job_types)
     for routers in (
@@ -112,4 +113,5 @@ def create_app(
         public_prefixes=(*docs.PUBLIC_PREFIXES, *ui.PUBLIC_PREFIXES),
     )
     app.add_middleware(RequestContext, metrics=api_metrics)
+    app.state.mlpoc.preload.start()  # last: its warm-up routes a request through all of it
     return app

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 import anyio.to_thread
 from cachetools import TTLCache
@@ -137,7 +137,7 @@ class Authenticate:
         await self.app(scope, receive, send)
 
 
-def require(*scopes: str) -> Callable[..., ApiKey]:
+def require(*scopes: str) -> Callable[..., Awaitable[ApiKey]]:
     """A dependency admitting keys that hold any of `scopes` (admin holds them all)."""
     if not scopes or any(scope not in api_keys.SCOPES for scope in scopes):
         raise ValueError(f"unknown scopes {scopes!r}")

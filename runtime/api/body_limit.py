@@ -57,11 +57,8 @@ class BodyLimit:
                 415, "multipart bodies are accepted only by the upload route (POST /datasets)"
             )(scope, receive, send)
             return
-        too_large = error_response(
-            413, f"the request body is larger than the limit of {limit} bytes"
-        )
         if length is not None and length.isdigit() and int(length) > limit:
-            await too_large(scope, receive, send)
+            await _too_large(limit)(scope, receive, send)
             return
 
         received = 0
@@ -89,4 +86,9 @@ class BodyLimit:
         with contextlib.suppress(_TooLarge):
             await self.app(scope, counted_receive, guarded_send)
         if cut_off and not response_started:
-            await too_large(scope, receive, send)
+            await _too_large(limit)(scope, receive, send)
+
+
+def _too_large(limit: int) -> ASGIApp:
+    # Built only when needed: rendering it for every request cost more than the check.
+    return error_response(413, f"the request body is larger than the limit of {limit} bytes")

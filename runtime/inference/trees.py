@@ -27,6 +27,7 @@ per tree is what made its thread pool slower than one thread on a busy 2-core ma
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -173,7 +174,7 @@ def _blocks(rows: int) -> list[slice]:
     """Row blocks, one per CPU, none smaller than BLOCK_ROWS."""
     n = max(1, min(cpus(), rows // BLOCK_ROWS))
     edges = [rows * i // n for i in range(n + 1)]
-    return [slice(a, b) for a, b in zip(edges, edges[1:], strict=False)]
+    return [slice(a, b) for a, b in itertools.pairwise(edges)]
 
 
 _pool_lock = threading.Lock()

@@ -94,7 +94,7 @@ async def predict_batch(
         raise ApiError(413, f"at most {app.settings.max_batch_rows} rows per batch")
     served = await _served(app, model, alias, version)
     predictions = await _predict(app, served, body.rows)
-    probabilities = predictions.probabilities or [None] * len(predictions.values)
+    probabilities: list[Any] = predictions.probabilities or [None] * len(predictions.values)
     return JSONResponse(
         {
             "model": model,
