@@ -27,8 +27,9 @@ node_modules/.installed: package.json package-lock.json
 install: $(BIN)/.installed node_modules/.installed
 
 ## The embedded local backend end to end: API, worker, upload, label, train, promote, predict.
+## `make demo PORT=9000` picks the API's port (default: 8080, or a free one if it is taken).
 demo: $(BIN)/.runtime
-	$(BIN)/mlpoc demo
+	$(BIN)/mlpoc demo $(if $(PORT),--port $(PORT))
 
 ## The whole test suite: contract suite on local + moto + Google's emulators, infra, terraform.
 test: $(BIN)/.installed node_modules/.installed

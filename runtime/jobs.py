@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.errors import Conflict
+from adapters.pagination import decode_token, encode_token
 from adapters.ports import Adapters, Document, DocumentStore, Page
 from runtime.clock import now
 from runtime.names import check_job_id
@@ -185,18 +186,79 @@ def list_jobs(
     limit: int = 100,
     page_token: str | None = None,
 ) -> Page[Job]:
-    """Jobs newest first within a state; without a state, every job in no promised order.
-    The type filter applies within each page, so a page may hold fewer than `limit`."""
+    """Jobs newest first, in one state or across all of them. The type filter applies
+    within each page, so a page may hold fewer than `limit`."""
     if state is not None:
         page = documents.query(
             JOBS.name, "state", state, descending=True, limit=limit, page_token=page_token
         )
     else:
-        page = documents.scan(JOBS.name, limit=limit, page_token=page_token)
+        page = _newest_across_states(documents, limit, page_token)
     items = [
         Job.of(doc) for doc in page.items if job_type is None or doc.data.get("type") == job_type
     ]
     return Page(items, page.next_token)
+
+
+class _StateCursor:
+    """Where one state's newest-first listing stands: the page token of the page holding
+    its next job, and that job's place on the page."""
+
+    def __init__(
+        self, documents: DocumentStore, state: str, token: str | None, offset: int, size: int
+    ) -> None:
+        self.documents, self.state, self.size = documents, state, size
+        self.token, self.offset = token, offset
+        self.page: Page[Document] | None = None
+
+    def head(self) -> Document | None:
+        while True:
+            if self.page is None:
+                self.page = self.documents.query(
+                    JOBS.name, "state", self.state, descending=True, limit=self.size,
+                    page_token=self.token,
+                )  # fmt: skip
+            if self.offset < len(self.page.items):
+                return self.page.items[self.offset]
+            if self.page.next_token is None:
+                return None
+            self.token, self.offset, self.page = self.page.next_token, 0, None
+
+    def position(self) -> list[Any] | None:
+        return None if self.head() is None else [self.token, self.offset]
+
+
+def _newest_across_states(
+    documents: DocumentStore, limit: int, page_token: str | None
+) -> Page[Document]:
+    """The states' newest-first listings merged by creation time. The page token holds each
+    state's cursor (a state left out of it has nothing more)."""
+    if page_token is None:
+        positions: dict[str, Any] = {state: [None, 0] for state in STATES}
+    else:
+        positions = decode_token(page_token)
+        if not isinstance(positions, dict) or not all(
+            state in STATES
+            and isinstance(at, list)
+            and len(at) == 2
+            and (at[0] is None or isinstance(at[0], str))
+            and type(at[1]) is int
+            and at[1] >= 0
+            for state, at in positions.items()
+        ):
+            raise ValueError(f"invalid page token: {page_token!r}")
+    cursors = [_StateCursor(documents, s, t, o, limit) for s, (t, o) in positions.items()]
+    items: list[Document] = []
+    while len(items) < limit:
+        heads = [(c.head(), c) for c in cursors]
+        ready = [(doc, c) for doc, c in heads if doc is not None]
+        if not ready:
+            break
+        doc, cursor = max(ready, key=lambda pair: (str(pair[0].data.get("created_at")), pair[0].id))
+        items.append(doc)
+        cursor.offset += 1
+    left = {c.state: at for c in cursors if (at := c.position()) is not None}
+    return Page(items, encode_token(left) if left else None)
 
 
 def count(documents: DocumentStore, state: str, *, cap: int) -> int:

@@ -25,6 +25,7 @@ from runtime.schema import ALIAS_HISTORY, ALIASES, MODEL_VERSIONS
 from runtime.trainers.base import Trainer, load_trainer
 
 VERSION_DIGITS = 8
+MOVE, ROLLBACK = "move", "rollback"  # the kinds of alias moves the history records
 MAX_ALLOCATION_ATTEMPTS = 1000
 
 
@@ -228,12 +229,13 @@ class Registry:
         expected: int | None,
         reason: str = "",
         by: str | None = None,
+        kind: str = MOVE,
     ) -> Alias:
         """Point `alias` at `to_version` if it currently points at `expected` (None: the
         alias must not exist yet). `Conflict` if it does not (or does not exist at all), or
         if another move wins the race; `NotFound` if `to_version` is not registered. `by`:
         the id of the API key that moved it, kept in the alias history (None: the runtime's
-        auto-promotion)."""
+        auto-promotion), with the move's `kind` (a rollback or any other move)."""
         key = alias_id(model, alias)
         self.get_version(model, to_version)  # NotFound for a version that does not exist
         data: dict[str, Any] = {
@@ -271,6 +273,7 @@ class Registry:
                 "to_version": to_version,
                 "reason": reason,
                 "key_id": by,
+                "kind": kind,
             },
         )
         return Alias(model, alias, to_version, expected, doc_version)
@@ -288,19 +291,35 @@ class Registry:
         expected: int | None = None,
         reason: str = "rollback",
         by: str | None = None,
+        to_version: int | None = None,
     ) -> Alias:
-        """Move `alias` back to the version it held before its last move. With `expected`,
-        only if the alias holds that version now (compare-and-swap, as `move_alias`)."""
+        """Walk `alias` back one step through its history: to the version it held before the
+        move that brought the current one, so rollbacks repeated walk further back (v2, v4,
+        v5: v4, then v2). With `to_version`, straight back to that version, which the alias
+        must have held before. With `expected`, only if the alias holds that version now
+        (compare-and-swap, as `move_alias`). Conflict if there is nothing to go back to."""
         current = self.get_alias(model, alias)
-        if current.previous is None:
-            raise ValueError(f"alias {model}:{alias} has no previous version to roll back to")
+        held = held_versions(self.alias_history(model, alias))
+        if not held or held[-1] != current.version:
+            # A history that does not end where the alias is (a lost history write, or
+            # moves from before rollbacks were marked): the alias's own previous.
+            held = [v for v in (current.previous, current.version) if v is not None]
+        earlier = held[:-1]
+        if to_version is not None and to_version not in earlier:
+            raise Conflict(
+                f"alias {model}:{alias} cannot roll back to version {to_version}: its history "
+                f"goes back to {sorted(set(earlier)) or 'nothing'} (promote it instead)"
+            )
+        if not earlier:
+            raise Conflict(f"alias {model}:{alias} has no earlier version to roll back to")
         return self.move_alias(
             model,
             alias,
-            current.previous,
+            earlier[-1] if to_version is None else to_version,
             expected=current.version if expected is None else expected,
             reason=reason,
             by=by,
+            kind=ROLLBACK,
         )
 
     def maybe_promote(
@@ -334,6 +353,23 @@ class Registry:
         except Conflict:
             return False
         return True
+
+
+def held_versions(history: list[dict[str, Any]]) -> list[int]:
+    """The versions an alias went through, oldest first, as a stack its history replays: a
+    move pushes its version, a rollback pops back down to the version it went to."""
+    held: list[int] = []
+    for move in history:
+        to_version = int(move["to_version"])
+        if move.get("kind") == ROLLBACK and to_version in held:
+            del held[_last(held, to_version) + 1 :]
+        else:
+            held.append(to_version)
+    return held
+
+
+def _last(values: list[int], value: int) -> int:
+    return len(values) - 1 - values[::-1].index(value)
 
 
 def _alias(doc: Document) -> Alias:

@@ -4,6 +4,7 @@ the one CI runs."""
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 from adapters.settings import Settings, settings_table
@@ -55,4 +56,18 @@ def test_the_demo_test_runs_the_readme_demo_command() -> None:
     from tests.cli.test_demo import DEMO_ARGS
 
     assert "make demo" in _opening_commands()
-    assert _make_recipe("demo") == ["$(BIN)/mlpoc " + " ".join(DEMO_ARGS)]
+    assert _make_recipe("demo") == [
+        "$(BIN)/mlpoc " + " ".join(DEMO_ARGS) + " $(if $(PORT),--port $(PORT))"
+    ]
+
+
+def test_make_demo_passes_port_on() -> None:
+    def dry_run(*args: str) -> list[str]:
+        done = subprocess.run(
+            ["make", "-n", "-o", "$(BIN)/.runtime", "-o", ".venv/bin/.runtime", "demo", *args],
+            cwd=ROOT, capture_output=True, text=True, check=True, timeout=60,
+        )  # fmt: skip
+        return [line for line in done.stdout.splitlines() if "mlpoc demo" in line]
+
+    assert dry_run("PORT=9123") == [".venv/bin/mlpoc demo --port 9123"]
+    assert [line.strip() for line in dry_run()] == [".venv/bin/mlpoc demo"]

@@ -101,9 +101,8 @@ def create_app(
         BodyLimit,
         default_bytes=settings.max_request_bytes,
         routes={
-            ("POST", "/datasets"): Allowance(
-                settings.max_upload_bytes + datasets.ENVELOPE_BYTES, multipart=True
-            )
+            route: Allowance(settings.max_upload_bytes + datasets.ENVELOPE_BYTES, multipart=True)
+            for route in datasets.CSV_ROUTES
         },
     )
     app.add_middleware(

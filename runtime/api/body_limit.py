@@ -1,20 +1,28 @@
 """Request body limits, as plain ASGI, whatever the content type.
 
 Every request body is capped at `default_bytes`, except on the routes given their own
-(the CSV upload). A multipart body is accepted only on those routes: anywhere else it is a
-415 before a byte is read. A declared Content-Length over the cap is a 413 before a byte is
-read; a body that streams past the cap is cut off there and answered 413.
+(the CSV upload and append; a route path may name parameters, `/datasets/{name}/rows`). A
+multipart body is accepted only on those routes: anywhere else it is a 415 before a byte is
+read. A declared Content-Length over the cap is a 413 before a byte is read; a body that
+streams past the cap is cut off there and answered 413.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runtime.api.errors import error_response
+
+
+def _path_pattern(path: str) -> re.Pattern[str]:
+    """A route path as a pattern: each `{parameter}` matches one path segment."""
+    parts = re.split(r"\{[^}/]+\}", path)
+    return re.compile("[^/]+".join(re.escape(part) for part in parts))
 
 
 @dataclass(frozen=True)
@@ -38,13 +46,20 @@ class BodyLimit:
     ) -> None:
         self.app = app
         self.default = Allowance(default_bytes)
-        self.routes = dict(routes or {})
+        self.routes = [(method, _path_pattern(path), allowance)
+                       for (method, path), allowance in (routes or {}).items()]  # fmt: skip
+
+    def allowance(self, method: str, path: str) -> Allowance:
+        for route_method, pattern, allowance in self.routes:
+            if route_method == method and pattern.fullmatch(path):
+                return allowance
+        return self.default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        allowance = self.routes.get((scope["method"], scope["path"]), self.default)
+        allowance = self.allowance(scope["method"], scope["path"])
         limit = allowance.max_bytes
         length, content_type = None, b""
         for name, value in scope["headers"]:
@@ -54,7 +69,9 @@ class BodyLimit:
                 content_type = value.lower()
         if content_type.startswith(b"multipart/") and not allowance.multipart:
             await error_response(
-                415, "multipart bodies are accepted only by the upload route (POST /datasets)"
+                415,
+                "multipart bodies are accepted only by the CSV routes "
+                "(POST /datasets, POST /datasets/{name}/rows)",
             )(scope, receive, send)
             return
         if length is not None and length.isdigit() and int(length) > limit:

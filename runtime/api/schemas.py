@@ -62,6 +62,7 @@ class DatasetOut(BaseModel):
         None, description="Classification: the label set, the only labels accepted."
     )
     labels_since_train: int
+    revision: int = Field(1, description="Which file of the dataset: 1 at upload, +1 per append.")
     status: str
     created_at: str
     updated_at: str
@@ -100,6 +101,56 @@ class RecordOut(BaseModel):
 class RecordPage(BaseModel):
     items: list[RecordOut]
     next_token: str | None
+
+
+class DatasetPreview(BaseModel):
+    name: str
+    items: list[RecordOut] = Field(description="The first rows, in file order, as records.")
+
+
+class TopValue(BaseModel):
+    value: str
+    count: int
+
+
+class ColumnStats(BaseModel):
+    name: str
+    kind: str = Field(description="numeric, categorical, or empty (every value missing).")
+    missing: int
+    count: int = Field(description="Rows with a value.")
+    min: float | None = None
+    max: float | None = None
+    mean: float | None = None
+    distinct: int | None = Field(
+        None, description="Categorical: how many distinct values (null: more than 10000)."
+    )
+    top: list[TopValue] | None = Field(None, description="Categorical: the most frequent values.")
+
+
+class TargetStats(BaseModel):
+    column: str | None
+    task: str | None
+    labelled: int | None
+    label_counts: dict[str, int] | None
+
+
+class DatasetStats(BaseModel):
+    name: str
+    sha256: str = Field(description="The file the statistics are of.")
+    rows: int
+    columns: list[ColumnStats]
+    target: TargetStats
+
+
+class DatasetDeleted(BaseModel):
+    name: str
+    records: int
+    annotations: int
+    predictions: int
+    files: int
+    snapshots_kept: int = Field(
+        description="Training snapshots kept because model versions name them."
+    )
 
 
 class LabelIn(Strict):
@@ -277,6 +328,7 @@ class AliasMove(BaseModel):
     at: str
     reason: str
     key_id: str | None = None
+    kind: str = Field("move", description="rollback, or move (any other move).")
 
 
 class AliasHistory(BaseModel):
@@ -294,6 +346,12 @@ class MoveAliasIn(Strict):
 class RollbackIn(Strict):
     expected_version: int = Field(ge=1, description="The version the alias holds now.")
     reason: str = Field("rollback", max_length=500)
+    to_version: int | None = Field(
+        None,
+        ge=1,
+        description="Go straight back to this version, one the alias held before (default: "
+        "one step back through the alias's history; repeated rollbacks walk further back).",
+    )
 
 
 class PredictIn(Strict):
@@ -307,6 +365,27 @@ class BatchPredictIn(Strict):
 class Prediction(BaseModel):
     value: Scalar
     probabilities: dict[str, float] | None = None
+
+
+class PredictByIdIn(Strict):
+    record_ids: list[str] = Field(min_length=1, description="Ids of records of the dataset.")
+    dataset: Name | None = Field(
+        None, description="Whose records (default: the dataset the version was trained on)."
+    )
+
+
+class RecordPrediction(Prediction):
+    record_id: str
+
+
+class PredictByIdOut(BaseModel):
+    model: str
+    version: int
+    dataset: str
+    predictions: list[RecordPrediction] = Field(
+        description="The records found, in the order asked (each id once)."
+    )
+    missing: list[str] = Field(description="Ids the dataset has no record for.")
 
 
 class PredictOut(Prediction):

@@ -128,9 +128,12 @@ def table(
     return out
 
 
+def metric_value(value: Any) -> str:
+    """A metric as 4 significant digits (0.9667, 12.35, 1.2e+04)."""
+    return f"{value:.4g}" if isinstance(value, float) else "" if value is None else str(value)
+
+
 def format_metrics(metrics: dict[str, Any] | None) -> str:
     if not metrics:
         return ""
-    return ", ".join(
-        f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in sorted(metrics.items())
-    )
+    return ", ".join(f"{k}={metric_value(v)}" for k, v in sorted(metrics.items()))

@@ -55,6 +55,12 @@ class Api:
         self.client.close()
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._send(method, path, **kwargs)
+        if response.headers.get("content-type", "").startswith("application/json"):
+            return response.json()
+        return response.text
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             response = self.client.request(method, path, **kwargs)
         except httpx.TransportError as exc:
@@ -66,9 +72,7 @@ class Api:
             fail(f"the API refused the key ({_message(response)}): check --api-key / MLPOC_API_KEY")
         if response.status_code >= 400:
             fail(f"{_message(response)} (HTTP {response.status_code})", REFUSED)
-        if response.headers.get("content-type", "").startswith("application/json"):
-            return response.json()
-        return response.text
+        return response
 
     def get(self, path: str, **kwargs: Any) -> Any:
         return self.request("GET", path, **kwargs)
@@ -78,6 +82,14 @@ class Api:
 
     def put(self, path: str, **kwargs: Any) -> Any:
         return self.request("PUT", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Any:
+        return self.request("DELETE", path, **kwargs)
+
+    def download(self, path: str) -> bytes:
+        """The body of a GET as bytes (a file the API sends)."""
+        response = self._send("GET", path)
+        return response.content
 
     def status(self, path: str) -> int:
         """The status code of a GET (404 is an answer here, not an error)."""

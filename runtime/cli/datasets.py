@@ -1,7 +1,9 @@
-"""`mlpoc datasets upload|list|describe|predictions`: datasets through the API."""
+"""`mlpoc datasets upload|append|list|describe|preview|stats|delete|predictions`: datasets
+through the API."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,7 +12,10 @@ import typer
 from runtime.cli.base import console, emit_json, fail, new_app, plain, table
 from runtime.cli.client import Api, JsonOption, KeyOption, UrlOption
 
-app = new_app("Upload, list and describe datasets; read their stored predictions.")
+app = new_app(
+    "Upload, append to, list, describe, preview and delete datasets; column statistics; "
+    "their stored predictions."
+)
 
 
 def _show(dataset: dict[str, Any]) -> None:
@@ -122,13 +127,136 @@ def list_datasets(
 def describe(
     name: str, url: UrlOption = None, api_key: KeyOption = None, as_json: JsonOption = False
 ) -> None:
-    """Columns and their kinds, row count, label counts."""
+    """Columns and their kinds, row count, label counts, task and label set."""
     with Api(url, api_key) as api:
         dataset = api.get(f"/datasets/{name}")
     if as_json:
         emit_json(dataset)
     else:
         _show(dataset)
+
+
+@app.command()
+def append(
+    name: Annotated[str, typer.Argument(help="Dataset name.")],
+    file: Annotated[Path, typer.Argument(help="The CSV file.", exists=True, dir_okay=False)],
+    new_class: Annotated[
+        bool,
+        typer.Option(
+            "--new-class", help="Labels outside the label set add classes (else refused)."
+        ),
+    ] = False,
+    url: UrlOption = None,
+    api_key: KeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Append rows (the dataset's columns in any order; the target may be left out), checked
+    like an upload; the dataset's revision goes up by one."""
+    with (
+        Api(url, api_key, timeout=600) as api,
+        file.open("rb") as handle,
+        console.status(f"appending {file}"),
+    ):
+        dataset = api.post(
+            f"/datasets/{name}/rows",
+            files={"file": (file.name, handle, "text/csv")},
+            data={"new_class": "true"} if new_class else {},
+        )
+    if as_json:
+        emit_json(dataset)
+    else:
+        _show(dataset)
+
+
+@app.command()
+def preview(
+    name: str,
+    rows: Annotated[int, typer.Option(min=1, max=100, help="How many rows.")] = 10,
+    url: UrlOption = None,
+    api_key: KeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The first rows, in file order, with their current labels."""
+    with Api(url, api_key) as api:
+        items = api.get(f"/datasets/{name}/preview", params={"rows": rows})["items"]
+    if as_json:
+        emit_json(items)
+        return
+    columns = list(items[0]["values"]) if items else []
+    console.print(
+        table(
+            f"{name}: first {len(items)} rows",
+            ["record", "label", *columns],
+            [(r["record_id"], r["label"], *(r["values"].get(c) for c in columns)) for r in items],
+        )
+    )
+
+
+@app.command()
+def stats(
+    name: str, url: UrlOption = None, api_key: KeyOption = None, as_json: JsonOption = False
+) -> None:
+    """Per column: missing count; min, max and mean of numbers; most frequent values."""
+    with Api(url, api_key) as api:
+        answer = api.get(f"/datasets/{name}/stats")
+    if as_json:
+        emit_json(answer)
+        return
+    rows = []
+    for c in answer["columns"]:
+        if c["kind"] == "numeric":
+            summary = f"min {_num(c['min'])}, max {_num(c['max'])}, mean {_num(c['mean'])}"
+        elif c["kind"] == "categorical":
+            top = ", ".join(f"{t['value']} ({t['count']})" for t in c["top"])
+            distinct = c["distinct"] if c["distinct"] is not None else "> 10000"
+            summary = f"{distinct} distinct; top: {top}"
+        else:
+            summary = ""
+        rows.append((c["name"], c["kind"], c["missing"], summary))
+    console.print(
+        table(f"{name}: {answer['rows']} rows", ["column", "kind", "missing", "values"], rows)
+    )
+    target = answer["target"]
+    if target["column"]:
+        counts = ", ".join(f"{k}: {v}" for k, v in sorted((target["label_counts"] or {}).items()))
+        console.print(
+            plain(f"target {target['column']} ({target['task']}): {target['labelled']} labelled")
+            + (f"; {plain(counts)}" if counts else "")
+        )
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:.4g}"
+
+
+@app.command()
+def delete(
+    name: str,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    url: UrlOption = None,
+    api_key: KeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Delete a dataset with its records, annotations, stored predictions and files (admin);
+    model versions and their artifacts stay."""
+    if not yes:
+        if not sys.stdin.isatty():
+            fail("no terminal to confirm on: pass --yes to delete")
+        answer = typer.prompt(f"type the dataset's name ({name}) to delete it")
+        if answer.strip() != name:
+            fail("not confirmed: nothing was deleted", 1)
+    with Api(url, api_key, timeout=600) as api, console.status(f"deleting {name}"):
+        removed = api.delete(f"/datasets/{name}")
+    if as_json:
+        emit_json(removed)
+        return
+    console.print(
+        plain(
+            f"deleted {name}: {removed['records']} records, {removed['annotations']} "
+            f"annotations, {removed['predictions']} stored predictions, {removed['files']} "
+            f"files ({removed['snapshots_kept']} training snapshots kept for model versions)"
+        )
+    )
 
 
 @app.command()

@@ -38,6 +38,7 @@ from runtime.cli.processes import (
     Child,
     check_port,
     free_port,
+    port_in_use,
     python_module,
     sigterm_as_interrupt,
     spawn,
@@ -45,6 +46,7 @@ from runtime.cli.processes import (
     wait_until,
 )
 
+DEFAULT_PORT = 8080
 STARTUP_SECONDS = 60
 STOP_GRACE_SECONDS = 10
 LOCK_NAME = ".mlpoc-demo.lock"
@@ -63,16 +65,21 @@ def demo(
         Path | None,
         typer.Option(help="Directory for the local backend (default: a temporary one, removed)."),
     ] = None,
-    port: Annotated[int, typer.Option(help="Port of the API (0: any free port).")] = 8080,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            help=f"Port of the API (0: any free port; default: {DEFAULT_PORT}, or a free "
+            "one if that is taken, said at start).",
+        ),
+    ] = None,
     keep_running: Annotated[
         bool, typer.Option("--keep-running", help="Leave the API and worker up until Ctrl-C.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
     """Run the whole loop locally: API, worker, upload, label, train, promote, predict."""
-    port = port or free_port()
-    check_port(port, flag="--port")
     out = err_console if as_json else console
+    port = _pick_port(port, out)
     started = time.monotonic()
     temporary = data_dir is None
     root = Path(tempfile.mkdtemp(prefix="mlpoc-demo-")) if data_dir is None else data_dir
@@ -101,10 +108,30 @@ def demo(
         # A failed demo keeps its temporary directory: the error points at its logs.
         if temporary and (finished or interrupted):
             shutil.rmtree(root, ignore_errors=True)
+    kept = "" if temporary else f"; the data stays in {root} (run again on it to train on)"
     if interrupted:
-        out.print("interrupted: the API and the worker are stopped")
+        out.print(f"interrupted: the API and the worker are stopped, nothing is left running{kept}")
         raise typer.Exit(INTERRUPTED)
-    out.print("stopped the API and the worker")
+    out.print(f"stopped the API and the worker: nothing is left running{kept}")
+    if not keep_running:
+        out.print(
+            "to explore the API docs (/docs) and the web UI (/ui/) with the model it trained, "
+            "run `mlpoc demo --keep-running`"
+        )
+
+
+def _pick_port(port: int | None, out: Console) -> int:
+    """The port asked for (it must be free), any free one for 0, else the default, or a
+    free one when the default is taken (and the user is told)."""
+    if port is None:
+        if not port_in_use(DEFAULT_PORT):
+            return DEFAULT_PORT
+        chosen = free_port()
+        out.print(f"port {DEFAULT_PORT} is in use: the API will listen on port {chosen}")
+        return chosen
+    port = port or free_port()
+    check_port(port, flag="--port")
+    return port
 
 
 @contextlib.contextmanager
@@ -200,10 +227,10 @@ def _report(result: dict[str, Any], keep_running: bool) -> None:
         )
     )
     console.print(table("API metrics", ["sample", "value"], list(result["api_metrics"].items())))
-    console.print(f"API docs: [bold]{result['docs_url']}[/bold]")
-    console.print(f"web UI:   [bold]{result['ui_url']}[/bold] (sign in with an admin key)")
     console.print(f"demo took {result['seconds']} s")
-    if keep_running:
+    if keep_running:  # only then are these links alive after the demo's last line
+        console.print(f"API docs: [bold]{result['docs_url']}[/bold]")
+        console.print(f"web UI:   [bold]{result['ui_url']}[/bold] (sign in with the admin key)")
         console.print(
             f"admin key: {result['api_key']}\n"
             f"try: MLPOC_API_URL={result['api_url']} MLPOC_API_KEY=<key> mlpoc models list wine"
@@ -211,7 +238,7 @@ def _report(result: dict[str, Any], keep_running: bool) -> None:
 
 
 def _serve_until_interrupted(children: list[Child], out: Console) -> None:
-    out.print("the API and the worker keep running: Ctrl-C stops them")
+    out.print("the API and the worker keep running until Ctrl-C")
     while all(child.alive() for child in children):
         time.sleep(0.5)
     dead = next(child for child in children if not child.alive())

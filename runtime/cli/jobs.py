@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from runtime.cli.base import console, emit_json, err_console, fail, new_app, table
+from runtime.cli.base import console, emit_json, err_console, fail, new_app, one_line, table
 from runtime.cli.client import Api, JsonOption, KeyOption, UrlOption
 from runtime.handlers import JOB_TYPES
 from runtime.jobs import STATES
@@ -64,7 +64,7 @@ def list_jobs(
     api_key: KeyOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List jobs (newest first within a state)."""
+    """List jobs, newest first (--limit: the newest that many)."""
     with Api(url, api_key) as api:
         params = {"state": state, "type": job_type, "limit": limit}
         page = api.get("/jobs", params={k: v for k, v in params.items() if v is not None})
@@ -72,16 +72,36 @@ def list_jobs(
     if as_json:
         emit_json(items)
         return
-    console.print(
-        table(
-            "jobs",
-            ["id", "type", "state", "attempts", "created", "error"],
-            [
-                (j["id"], j["type"], j["state"], j["attempts"], j["created_at"], j["last_error"])
-                for j in items
-            ],
-        )
+    listed = table(
+        "jobs (newest first)",
+        ["id", "type", "state", "attempts", "created", "error"],
+        [
+            (
+                j["id"],
+                j["type"],
+                j["state"],
+                j["attempts"],
+                j["created_at"][:19].replace("T", " "),
+                one_line(j["last_error"] or "")[:60],
+            )
+            for j in items
+        ],
     )
+    listed.columns[0].no_wrap = True  # whole ids, to copy into `jobs show`
+    console.print(listed)
+
+
+def resolve_job_id(api: Api, given: str) -> str:
+    """A job id, given whole or as a prefix that starts exactly one job's id."""
+    if api.status(f"/jobs/{given}") == 200:
+        return given
+    matches = [j["id"] for j in api.pages("/jobs", limit=1000) if j["id"].startswith(given)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        fail(f"no job {given!r} (nor one whose id starts so)", FAILED_JOB)
+    shown = ", ".join(matches[:5]) + (" ..." if len(matches) > 5 else "")
+    fail(f"{len(matches)} jobs start with {given!r}: {shown}; give more of the id")
 
 
 @app.command()
@@ -91,9 +111,9 @@ def show(
     api_key: KeyOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """One job: state, attempts, last error, result."""
+    """One job: state, attempts, last error, result (JOB_ID: whole, or a unique prefix)."""
     with Api(url, api_key) as api:
-        show_job(api.get(f"/jobs/{job_id}"), as_json)
+        show_job(api.get(f"/jobs/{resolve_job_id(api, job_id)}"), as_json)
 
 
 @app.command()
@@ -104,8 +124,9 @@ def wait(
     api_key: KeyOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Wait for a job to end (exit 1 if it failed)."""
+    """Wait for a job to end (exit 1 if it failed; JOB_ID: whole, or a unique prefix)."""
     with Api(url, api_key) as api:
+        job_id = resolve_job_id(api, job_id)
         job = wait_for_job(api, job_id, err_console if as_json else console, "job", timeout)
     show_job(job, as_json)
 

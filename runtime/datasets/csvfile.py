@@ -46,6 +46,7 @@ class CsvSummary:
     sha256: str = ""
     size: int = 0
     target_values: TargetValues = field(default_factory=TargetValues)
+    record_ids: set[str] = field(default_factory=set)
     target: Target | None = None  # the task and label set (None: no target column named)
 
 
@@ -162,6 +163,25 @@ def inspect(
 ) -> tuple[Layout, CsvSummary]:
     """Read the whole file once and refuse it (InvalidDataset) if any part would fail;
     the summary holds the target's task and label set (`task`: stated, else inferred)."""
+    layout, summary = scan(
+        binary, name=name, target=target, id_column=id_column, unlabelled=unlabelled
+    )
+    if layout.has_target:
+        _decide_target(summary, task)
+    return layout, summary
+
+
+def scan(
+    binary: IO[bytes],
+    *,
+    name: str,
+    target: str | None,
+    id_column: str | None,
+    unlabelled: bool = False,
+    first_row: int = 0,
+) -> tuple[Layout, CsvSummary]:
+    """The checks of `inspect` without deciding the task (an append keeps its dataset's);
+    rows are numbered from `first_row` (the record ids of a dataset without an id column)."""
     try:
         check_name("dataset", name)
     except ValueError as exc:
@@ -169,12 +189,11 @@ def inspect(
     sha256, size = digest(binary)
     rows = csv_rows(binary)
     try:
-        layout, summary = _inspect_rows(rows, name, target, id_column, unlabelled, sha256, size)
+        return _inspect_rows(
+            rows, name, target, id_column, unlabelled, sha256, size, first_row=first_row
+        )
     finally:
         rows.close()  # detaches the text wrapper: the caller's file stays open
-    if layout.has_target:
-        _decide_target(summary, task)
-    return layout, summary
 
 
 def _decide_target(summary: CsvSummary, stated: str | None) -> None:
@@ -201,6 +220,8 @@ def _inspect_rows(
     unlabelled: bool,
     sha256: str,
     size: int,
+    *,
+    first_row: int = 0,
 ) -> tuple[Layout, CsvSummary]:
     first = next(rows, None)
     if first is None:
@@ -216,13 +237,14 @@ def _inspect_rows(
             raise InvalidDataset(
                 f"line {line}: {len(fields)} fields, but the header has {len(header)}"
             )
-        record_id = layout.record_id(fields, summary.rows)
+        index = first_row + summary.rows
+        record_id = layout.record_id(fields, index)
         if layout.id_column is not None and record_id in MISSING:
             raise InvalidDataset(f"line {line}: the id column {id_column!r} is empty")
         if record_id in seen:
             raise InvalidDataset(f"line {line}: record id {record_id!r} repeats")
         seen.add(record_id)
-        doc_id, data = layout.record(fields, summary.rows)
+        doc_id, data = layout.record(fields, index)
         try:
             check_document_write(RECORDS, doc_id, data)
         except ValueError as exc:
@@ -244,6 +266,7 @@ def _inspect_rows(
     if summary.rows == 0:
         raise InvalidDataset("the file has a header but no data rows")
     summary.missing = missing
+    summary.record_ids = seen
     summary.kinds = {
         c: "empty" if missing[c] == summary.rows else "numeric" if numeric[c] else "categorical"
         for c in header

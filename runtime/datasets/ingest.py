@@ -70,6 +70,7 @@ def ingest(
         "task_source": decided.source if decided else None,
         "classes": decided.classes if decided else None,
         "labels_since_train": 0,
+        "revision": 1,  # one more per append (runtime.datasets.append)
         "status": INGESTING,
         "created_at": stamp,
         "updated_at": stamp,

@@ -26,6 +26,7 @@ class DatasetRef:
     target: str | None = None
     id_column: str | None = None
     task: str | None = None
+    revision: int | None = None  # which of the dataset's files (1: the upload; +1 per append)
 
     @classmethod
     def from_params(cls, params: Any) -> DatasetRef:
@@ -34,15 +35,18 @@ class DatasetRef:
         key = params["key"]
         name = params.get("name") or key.rsplit("/", 1)[-1].removesuffix(".csv")
         check_name("dataset", name)
-        task = params.get("task")
+        task, revision = params.get("task"), params.get("revision")
         if task is not None and task not in TASKS:
             raise ValueError(f"dataset task must be one of {TASKS}, got {task!r}")
+        if revision is not None and (type(revision) is not int or revision < 1):
+            raise ValueError(f"dataset revision must be a positive integer, got {revision!r}")
         return cls(
             key=key,
             name=name,
             target=params.get("target"),
             id_column=params.get("id_column"),
             task=task,
+            revision=revision,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -52,6 +56,7 @@ class DatasetRef:
             "target": self.target,
             "id_column": self.id_column,
             "task": self.task,
+            "revision": self.revision,
         }
 
 

@@ -3,16 +3,17 @@ document per row, id `<dataset>:<record id>`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping
+from typing import IO, Any
 
 from adapters.errors import NotFound
-from adapters.ports import Document, DocumentStore, Page
+from adapters.ports import BlobStore, Document, DocumentStore, Page
 from runtime.datasets.ref import DatasetRef
 from runtime.schema import DATASETS, RECORDS
 
 READY, INGESTING = "ready", "ingesting"
 RECORD_PAGE = 500
+DOWNLOAD_CHUNK_BYTES = 1024 * 1024
 
 
 def record_doc_id(dataset: str, record_id: str) -> str:
@@ -62,6 +63,30 @@ def get_record(documents: DocumentStore, dataset: str, record_id: str) -> dict[s
         raise NotFound(f"dataset {dataset!r} has no record {record_id!r}") from None
 
 
+def download(blobs: BlobStore, key: str, local: IO[bytes]) -> None:
+    """Copy a stored file into a local one, left at its start. Read from the copy: a cloud
+    SDK's stream may close itself at its end, which a text wrapper reading ahead does not
+    expect."""
+    with blobs.open(key) as stream:
+        while chunk := stream.read(DOWNLOAD_CHUNK_BYTES):
+            local.write(chunk)
+    local.seek(0)
+
+
+def get_records(
+    documents: DocumentStore, dataset: str, record_ids: Iterable[str]
+) -> dict[str, dict[str, Any]]:
+    """The records among `record_ids` that the dataset has, by record id (an id it has no
+    record for, or that cannot be one, is simply absent)."""
+    found: dict[str, dict[str, Any]] = {}
+    for record_id in dict.fromkeys(record_ids):
+        try:
+            found[record_id] = get_record(documents, dataset, record_id)
+        except NotFound:
+            continue
+    return found
+
+
 def source_ref(dataset: Mapping[str, Any]) -> DatasetRef:
     """The uploaded file as a batch_predict input (its target only if the file has it)."""
     columns = [c["name"] for c in dataset["columns"]]
@@ -72,4 +97,5 @@ def source_ref(dataset: Mapping[str, Any]) -> DatasetRef:
         target=target if target in columns else None,
         id_column=dataset.get("id_column"),
         task=dataset.get("task"),
+        revision=dataset.get("revision"),
     )

@@ -64,6 +64,7 @@ def labelled_snapshot(adapters: Adapters, dataset: Mapping[str, Any]) -> Dataset
         target=target,
         id_column=dataset.get("id_column"),
         task=dataset.get("task"),
+        revision=dataset.get("revision"),
     )
 
 

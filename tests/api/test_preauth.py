@@ -76,7 +76,7 @@ def test_limits_hold_whatever_the_content_type(live: tuple[Api, str, int]) -> No
         body_size=300 * 1000 * 1000, body_prefix=MULTIPART_HEAD,
     )  # fmt: skip
     assert multipart.status == 415, multipart.head
-    assert "only by the upload route" in error_of(multipart)["message"]
+    assert "only by the CSV routes" in error_of(multipart)["message"]
     assert multipart.body_bytes_sent < 300 * 1000 * 1000
     # JSON declared larger than the request limit: 413, before the body.
     large = send(

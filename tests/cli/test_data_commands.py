@@ -136,3 +136,79 @@ def test_the_loop_through_the_cli(running: tuple[Cli, dict[str, str]], tmp_path:
     assert len(states) == 3 and set(states.values()) == {"succeeded"}
     shown = cli("jobs", "show", v1["id"], "--json")
     assert shown["result"]["version"] == 1
+
+
+def test_tasks_rows_ids_exports_and_history_through_the_cli(
+    running: tuple[Cli, dict[str, str]], tmp_path: Path
+) -> None:
+    import zipfile
+
+    cli, _ = running
+    path, more = tmp_path / "flowers.csv", tmp_path / "more.csv"
+    truth = _iris(path, unlabelled=5)
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:121]) + "\n")
+    more.write_text("\n".join([lines[0], *lines[121:]]) + "\n")
+    ids = [line.split(",", 1)[0] for line in lines[1:]]
+
+    uploaded = cli("datasets", "upload", str(path), "--target", "target", "--id-column",
+                   "record_id", "--task", "classification")  # fmt: skip
+    assert "task: classification (stated)" in uploaded.stdout
+    assert "classes: 0, 1, 2" in uploaded.stdout
+    bad_task = cli("datasets", "upload", str(path), "--task", "ranking", code=2)
+    assert "--task must be classification or regression" in bad_task.stderr
+
+    refused = cli("label", "flowers", ids[1], "setosa", code=1)
+    assert "not in the dataset's label set ('0', '1', '2')" in refused.stderr
+    assert "HTTP 422" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    added = cli("label", "flowers", ids[1], "3", "--new-class", "--json")
+    assert added["records"][0]["label"] == "3"
+    cli("label", "flowers", ids[1], str(truth[ids[1]]))
+    assert "0, 1, 2, 3" in cli("datasets", "describe", "flowers").stdout
+
+    preview = cli("datasets", "preview", "flowers", "--rows", "2", "--json")
+    assert [r["record_id"] for r in preview] == ids[:2]
+    assert "sepal length (cm)" in cli("datasets", "stats", "flowers").stdout
+    appended = cli("datasets", "append", "flowers", str(more), "--json")
+    assert (appended["rows"], appended["revision"]) == (150, 2)
+
+    trained = [
+        cli("train", "flowers", "--param", "estimator=linear", "--wait", "--json") for _ in range(3)
+    ]
+    assert [t["result"]["version"] for t in trained] == [1, 2, 3]
+    newest = cli("jobs", "list", "--limit", "1", "--json")
+    assert [j["id"] for j in newest] == [trained[-1]["id"]]
+    listing = cli("jobs", "list")
+    assert all(t["id"] in listing.stdout for t in trained)  # whole ids, not cut
+    shown = cli("jobs", "show", trained[0]["id"][:8], "--json")
+    assert shown["id"] == trained[0]["id"]
+    assert "no job 'zzzz'" in cli("jobs", "show", "zzzz", code=1).stderr
+    accuracy = trained[-1]["result"]["metrics"]["accuracy"]
+    models = cli("models", "list", "flowers")
+    assert f"{accuracy:.4g}" in models.stdout and "…" not in models.stdout
+
+    answer = cli("predict", "flowers", "--id", ids[0], "--id", "nope", "--version", "1",
+                 "--json", code=1)  # fmt: skip
+    assert "no record nope in flowers" in answer.stderr
+    by_id = json.loads(answer.stdout)
+    assert [p["record_id"] for p in by_id["predictions"]] == [ids[0]]
+    assert by_id["missing"] == ["nope"]
+
+    exported = cli("models", "export", "flowers", "1", "--out", str(tmp_path), "--json")
+    assert exported["path"] == str(tmp_path / "flowers-v1.zip")
+    with zipfile.ZipFile(exported["path"]) as archive:
+        assert {"model.skops", "version.json", "SHA256SUMS"} <= set(archive.namelist())
+
+    for version in ("1", "2", "3"):
+        cli("models", "promote", "flowers", version)
+    walked = [cli("models", "rollback", "flowers", "--json")["version"] for _ in range(2)]
+    assert walked == [2, 1]  # back through the history, not back and forth
+    assert "no earlier version" in cli("models", "rollback", "flowers", code=1).stderr
+    cli("models", "promote", "flowers", "3")
+    assert cli("models", "rollback", "flowers", "--to", "1", "--json")["version"] == 1
+
+    assert "pass --yes" in cli("datasets", "delete", "flowers", code=2).stderr
+    deleted = cli("datasets", "delete", "flowers", "--yes", "--json")
+    # The three versions learned from the same labels: one snapshot, kept for them.
+    assert (deleted["records"], deleted["snapshots_kept"]) == (150, 1)
+    assert cli("datasets", "list", "--json") == []

@@ -66,6 +66,9 @@ def test_demo_runs_the_whole_loop_and_leaves_nothing_running(tmp_path: Path) -> 
     assert result["api_metrics"]['mlpoc_predictions_total{model="wine",version="1"}'] == len(
         answers
     )
+    # The closing lines say what is true: everything stopped (links would be dead).
+    assert "stopped the API and the worker: nothing is left running" in done.stderr
+    assert "mlpoc demo --keep-running" in done.stderr
     assert result["docs_url"] == f"{result['api_url']}/docs"
     assert result["ui_url"] == f"{result['api_url']}/ui/"
     _assert_nothing_left(result, data_dir)

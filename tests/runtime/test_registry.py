@@ -118,3 +118,26 @@ def test_rollback_and_auto_promotion(env: Env) -> None:
         registry.maybe_promote(v1, alias="production", metric="rmse", direction="min")
     with pytest.raises(ValueError, match="model name"):
         register(registry, "bad/name", {"accuracy": 1.0})
+
+
+def test_rollback_walks_back_through_the_history(env: Env) -> None:
+    registry = Registry(env.adapters)
+    for _ in range(5):
+        register(registry, "w", {"accuracy": 0.5})
+    registry.move_alias("w", "production", 2, expected=None)
+    registry.move_alias("w", "production", 4, expected=2)
+    registry.move_alias("w", "production", 5, expected=4)
+    assert registry.rollback("w", "production").version == 4
+    assert registry.rollback("w", "production").version == 2  # on back, not to 5 again
+    with pytest.raises(Conflict, match="no earlier version"):
+        registry.rollback("w", "production")
+    registry.move_alias("w", "production", 5, expected=2)
+    registry.move_alias("w", "production", 3, expected=5)
+    with pytest.raises(Conflict, match=r"cannot roll back to version 4: .* \[2, 5\]"):
+        registry.rollback("w", "production", to_version=4)
+    assert registry.rollback("w", "production", to_version=2).version == 2
+    history = registry.alias_history("w", "production")
+    assert [(h["to_version"], h["kind"]) for h in history] == [
+        (2, "move"), (4, "move"), (5, "move"), (4, "rollback"), (2, "rollback"),
+        (5, "move"), (3, "move"), (2, "rollback"),
+    ]  # fmt: skip

@@ -69,8 +69,8 @@ def routers(job_types: Mapping[str, JobType]) -> tuple[APIRouter, ...]:
         page_token: str | None = Query(None, max_length=2000),
         app: AppState = Depends(state),
     ) -> dict[str, Any]:
-        """Newest first within a state; without a state, every job in no promised order. The
-        type filter applies within each page, so a page may hold fewer than `limit` items."""
+        """Newest first, in one state or across all of them. The type filter applies within
+        each page, so a page may hold fewer than `limit` items."""
         page = jobs.list_jobs(
             app.adapters.documents,
             state=state_,

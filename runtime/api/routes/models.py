@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Depends, Query
+from fastapi.responses import Response, StreamingResponse
 
 from runtime.api.routing import caller, scoped_router
 from runtime.api.schemas import (
@@ -20,6 +21,7 @@ from runtime.api.schemas import (
 )
 from runtime.api.state import AppState, state
 from runtime.api_keys import ApiKey
+from runtime.export import exported
 
 AREA: dict[str, Any] = {"prefix": "/models/{model}", "tags": ["models"]}
 reads = scoped_router("read", errors=(400, 404, 422), **AREA)
@@ -44,6 +46,24 @@ def get_version(model: str, version: int, app: AppState = Depends(state)) -> dic
     """One version with its model card: parameters, training and evaluation rows, dataset
     snapshot, per-class metrics and confusion matrix (or residuals), feature importance."""
     return app.registry.get_version(model, version).to_json()
+
+
+ZIP_FILE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}
+}
+
+
+@reads.get("/versions/{version}/export", response_class=Response, responses=ZIP_FILE)
+def export(model: str, version: int, app: AppState = Depends(state)) -> Response:
+    """The version as a zip: its artifact (checked against its SHA-256), its compiled
+    artifact and model card when it has them, `version.json` (its record), `SHA256SUMS`
+    and a README on loading them elsewhere."""
+    filename, chunks = exported(app.registry, model, version)
+    return StreamingResponse(
+        chunks,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @reads.get("/aliases", response_model=AliasList)
@@ -81,9 +101,16 @@ def rollback(
     app: AppState = Depends(state),
     key: ApiKey = Depends(caller),
 ) -> dict[str, Any]:
-    """Move the alias back to the version it held before its last move."""
+    """Walk the alias back one step through its history (to the version it held before
+    the move that brought the current one: repeated rollbacks walk further back), or
+    straight back to `to_version`, a version it held before."""
     moved = app.registry.rollback(
-        model, alias, expected=body.expected_version, reason=body.reason, by=key.id
+        model,
+        alias,
+        expected=body.expected_version,
+        reason=body.reason,
+        by=key.id,
+        to_version=body.to_version,
     )
     app.server.warm(model, alias)
     return moved.to_json()
