@@ -22,7 +22,7 @@ from typing import IO, Any
 from adapters.errors import NotFound
 from adapters.ports import Adapters, BlobStore
 from runtime.datasets.csvfile import MISSING, InvalidDataset, csv_rows, layout_of
-from runtime.datasets.store import download, get_dataset, get_record
+from runtime.datasets.store import download, get_dataset, get_records
 
 PREVIEW_MAX_ROWS = 100
 HEAD_CHUNK_BYTES = 64 * 1024
@@ -41,13 +41,9 @@ def preview(adapters: Adapters, name: str, rows: int = 20) -> list[dict[str, Any
     dataset = get_dataset(adapters.documents, name)
     header, first = _head(adapters.blobs, dataset["key"], rows)
     layout = layout_of(name, header, dataset.get("target"), dataset.get("id_column"), True)
-    found = []
-    for index, fields in enumerate(first):
-        try:
-            found.append(get_record(adapters.documents, name, layout.record_id(fields, index)))
-        except NotFound:  # removed since: the dataset is being deleted
-            continue
-    return found
+    ids = [layout.record_id(fields, index) for index, fields in enumerate(first)]
+    found = get_records(adapters.documents, name, ids)
+    return [found[record_id] for record_id in ids if record_id in found]
 
 
 def _head(blobs: BlobStore, key: str, rows: int) -> tuple[list[str], list[list[str]]]:

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
 
 from adapters.errors import NotFound
+from adapters.limits import check_doc_id
+from adapters.pagination import MAX_PAGE_LIMIT
 from adapters.ports import BlobStore, Document, DocumentStore, Page
 from runtime.datasets.ref import DatasetRef
 from runtime.schema import DATASETS, RECORDS
@@ -77,13 +79,20 @@ def get_records(
     documents: DocumentStore, dataset: str, record_ids: Iterable[str]
 ) -> dict[str, dict[str, Any]]:
     """The records among `record_ids` that the dataset has, by record id (an id it has no
-    record for, or that cannot be one, is simply absent)."""
-    found: dict[str, dict[str, Any]] = {}
+    record for, or that cannot be one, is simply absent), read in batches."""
+    wanted: dict[str, str] = {}
     for record_id in dict.fromkeys(record_ids):
+        doc_id = record_doc_id(dataset, record_id)
         try:
-            found[record_id] = get_record(documents, dataset, record_id)
-        except NotFound:
-            continue
+            check_doc_id(doc_id)
+        except ValueError:
+            continue  # no record can have this id
+        wanted[doc_id] = record_id
+    doc_ids = list(wanted)
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(doc_ids), MAX_PAGE_LIMIT):
+        docs = documents.get_many(RECORDS.name, doc_ids[start : start + MAX_PAGE_LIMIT])
+        found.update((wanted[doc_id], doc.data) for doc_id, doc in docs.items())
     return found
 
 
