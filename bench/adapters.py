@@ -9,8 +9,8 @@ directory for local). For every operation each round times the adapter call and 
 call doing the same on the same server (boto3 / google-cloud clients; for local, a durable
 file write or read and the same sqlite3 statements), alternating which goes first so that
 drift and warm-up cancel; the table reports medians and adapter/raw (target <= 1.10). Batch
-rows compare `put_many` of N documents with N single `put`s (target >= 5x on DynamoDB and
-Firestore). Prints Markdown.
+rows compare `put_many` of N documents with N single `put`s, and `delete_many` with N single
+`delete`s (target >= 5x on DynamoDB and Firestore). Prints Markdown.
 """
 
 from __future__ import annotations
@@ -310,6 +310,7 @@ class Row:
 @dataclass
 class BatchRow:
     backend: str
+    operation: str
     documents: int
     batch_ms: float
     single_ms: float
@@ -406,7 +407,35 @@ def measure_batch(backend: str, built: Adapters, size: int, repeats: int = 3) ->
             start = time.perf_counter()
             call()
             out.append((time.perf_counter() - start) * 1000)
-    return BatchRow(backend, size, statistics.median(batch_ms), statistics.median(single_ms))
+    return BatchRow(backend, "put", size, statistics.median(batch_ms), statistics.median(single_ms))
+
+
+def measure_batch_delete(backend: str, built: Adapters, size: int, repeats: int = 3) -> BatchRow:
+    documents = built.documents
+    batch_ms: list[float] = []
+    single_ms: list[float] = []
+    for repeat in range(repeats):
+        batch_ids = [f"db{repeat}-{n}" for n in range(size)]
+        single_ids = [f"ds{repeat}-{n}" for n in range(size)]
+        documents.put_many(COLLECTION, [(i, doc(n)) for n, i in enumerate(batch_ids + single_ids)])
+
+        def batch(ids: list[str] = batch_ids) -> None:
+            documents.delete_many(COLLECTION, ids)
+
+        def singles(ids: list[str] = single_ids) -> None:
+            for doc_id in ids:
+                documents.delete(COLLECTION, doc_id)
+
+        for call, out in [(batch, batch_ms), (singles, single_ms)][:: 1 if repeat % 2 else -1]:
+            start = time.perf_counter()
+            call()
+            out.append((time.perf_counter() - start) * 1000)
+        # Both sides must have done what they are timed on.
+        left = documents.get_many(COLLECTION, batch_ids[:50] + single_ids[:50])
+        assert not left, f"{len(left)} documents survived their deletion"
+    return BatchRow(
+        backend, "delete", size, statistics.median(batch_ms), statistics.median(single_ms)
+    )
 
 
 # --------------------------------------------------------------------------- rigs
@@ -442,15 +471,15 @@ def markdown(rows: list[Row], batches: list[BatchRow], rounds: int) -> str:
         )
     lines += [
         "",
-        f"Batch write: put_many vs one put per document (target >= {BATCH_TARGET:.0f}x on "
-        "DynamoDB and Firestore), medians of 3.",
+        f"Batch writes: put_many / delete_many vs one put / delete per document (target >= "
+        f"{BATCH_TARGET:.0f}x on DynamoDB and Firestore), medians of 3.",
         "",
-        "| backend | documents | put_many ms | one-by-one ms | speedup |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| backend | operation | documents | batch ms | one-by-one ms | speedup |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
     ]
     for batch in batches:
         lines.append(
-            f"| {batch.backend} | {batch.documents} | {batch.batch_ms:.1f} "
+            f"| {batch.backend} | {batch.operation} | {batch.documents} | {batch.batch_ms:.1f} "
             f"| {batch.single_ms:.1f} | {batch.speedup:.1f}x |"
         )
     return "\n".join(lines)
@@ -474,6 +503,7 @@ def main(argv: list[str] | None = None) -> None:
                 built = build_adapters(COLLECTIONS, settings)
                 rows += measure(backend, built, raw, args.rounds)
                 batches.append(measure_batch(backend, built, args.batch))
+                batches.append(measure_batch_delete(backend, built, args.batch))
     print(markdown(rows, batches, args.rounds))
 
 
