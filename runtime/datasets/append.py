@@ -118,11 +118,7 @@ def _target(dataset: Mapping[str, Any], summary: CsvSummary, *, new_class: bool)
     task, values = dataset.get("task"), summary.target_values
     if task == REGRESSION:
         if not values.numeric:
-            line, text = values.first_text or (0, "")
-            raise InvalidLabel(
-                f"line {line}: the target {text[:40]!r} is not a number, and {dataset['name']!r}"
-                " is a regression dataset (leave it blank if it is unknown)"
-            )
+            raise InvalidLabel(values.not_a_number(f"{dataset['name']!r} is a regression dataset"))
         return Target(REGRESSION, str(dataset.get("task_source")))
     if task != CLASSIFICATION:
         return None  # a dataset from before tasks were recorded: labels as the file has them

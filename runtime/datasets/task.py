@@ -83,6 +83,15 @@ class TargetValues:
             elif self.integral and not parsed.is_integer():
                 self.integral = False
 
+    def not_a_number(self, why: str) -> str:
+        """The refusal of a regression target that holds text: where, and `why` it must be
+        a number."""
+        line, text = self.first_text or (0, "")
+        return (
+            f"line {line}: the target {text[:40]!r} is not a number, and {why} "
+            "(leave it blank if it is unknown)"
+        )
+
 
 @dataclass(frozen=True)
 class Target:
@@ -115,11 +124,7 @@ def decide(values: TargetValues, stated: str | None) -> Target:
         task, source = stated, STATED
     if task == REGRESSION:
         if not values.numeric:
-            line, text = values.first_text or (0, "")
-            raise ValueError(
-                f"line {line}: the target {text[:40]!r} is not a number, and regression "
-                "targets must be numbers (leave it blank if it is unknown)"
-            )
+            raise ValueError(values.not_a_number("regression targets must be numbers"))
         return Target(REGRESSION, source)
     if values.overflow:
         raise ValueError(

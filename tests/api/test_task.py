@@ -134,6 +134,20 @@ def test_integer_measurement_is_regression_and_takes_only_numbers(rig_api: Api) 
         assert "regression labels must be numbers" in refused.json()["error"]["message"]
     new_class = _labels(api, "diabetes", [{"record_id": "p0000", "label": 1}], new_class=True)
     assert new_class.status_code == 422
+    # Appended rows are held to the same task: a text target is refused, line named.
+    header, first = data.decode().splitlines()[:2]
+    cells = first.split(",")
+    text_row = ",".join(["extra-1", *cells[1:-1], "abc"])
+    appended = api.client.post(
+        "/datasets/diabetes/rows",
+        files={"file": ("more.csv", f"{header}\n{text_row}\n".encode(), "text/csv")},
+        headers=api.headers(),
+    )
+    assert appended.status_code == 422, appended.text
+    assert (
+        "line 2: the target 'abc' is not a number, and 'diabetes' is a regression"
+        in (appended.json()["error"]["message"])
+    )
     assert api.stored() == before
 
     text = api.client.put(
