@@ -37,7 +37,15 @@ def _show(dataset: dict[str, Any]) -> None:
         )
     )
     if dataset.get("label_counts"):
-        counts = ", ".join(f"{k}: {v}" for k, v in sorted(dataset["label_counts"].items()))
+        # In label-set order ("2" before "10"); any other key (an old dataset's) after.
+        order = {c: n for n, c in enumerate(dataset.get("classes") or [])}
+        counts = ", ".join(
+            f"{k}: {v}"
+            for k, v in sorted(
+                dataset["label_counts"].items(),
+                key=lambda kv: (order.get(kv[0], len(order)), kv[0]),
+            )
+        )
         console.print(f"labels: {plain(counts)}")
 
 
