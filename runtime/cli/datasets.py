@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 
 from runtime.cli.base import console, emit_json, fail, new_app, plain, table
 from runtime.cli.client import Api, JsonOption, KeyOption, UrlOption
@@ -190,14 +191,47 @@ def preview(
     if as_json:
         emit_json(items)
         return
+    for part in _preview_tables(f"{name}: first {len(items)} rows", items):
+        console.print(part)
+
+
+def _preview_tables(title: str, items: list[dict[str, Any]]) -> list[Table]:
+    """One table of records by columns; if that is wider than the terminal (30 features
+    would squash every cell to nothing), turned round: a line per column, as many records
+    side by side as fit, in as many tables as it takes."""
     columns = list(items[0]["values"]) if items else []
-    console.print(
-        table(
-            f"{name}: first {len(items)} rows",
-            ["record", "label", *columns],
-            [(r["record_id"], r["label"], *(r["values"].get(c) for c in columns)) for r in items],
-        )
+    wide = table(
+        title,
+        ["record", "label", *columns],
+        [(r["record_id"], r["label"], *(r["values"].get(c) for c in columns)) for r in items],
     )
+    # Its width unbounded: the narrowest it can be with every word whole.
+    unbounded = console.options.update(max_width=1_000_000)
+    if console.measure(wide, options=unbounded).minimum <= console.width:
+        return [wide]
+    names = ["label", *columns]
+
+    def cells(r: dict[str, Any]) -> list[Any]:
+        return [r["label"], *(r["values"].get(c) for c in columns)]
+
+    room = console.width - max(len(n) for n in ["column", *names]) - 4
+    chunks: list[list[dict[str, Any]]] = [[]]
+    used = 0
+    for r in items:
+        need = max(len(str(v)) for v in [r["record_id"], *cells(r)]) + 3
+        if chunks[-1] and used + need > room:
+            chunks.append([])
+            used = 0
+        chunks[-1].append(r)
+        used += need
+    return [
+        table(
+            title if n == 0 else None,
+            ["column", *(r["record_id"] for r in chunk)],
+            list(zip(names, *(cells(r) for r in chunk), strict=True)),
+        )
+        for n, chunk in enumerate(chunks)
+    ]
 
 
 @app.command()
@@ -260,9 +294,11 @@ def delete(
         return
     console.print(
         plain(
-            f"deleted {name}: {removed['records']} records, {removed['annotations']} "
-            f"annotations, {removed['predictions']} stored predictions, {removed['files']} "
-            f"files ({removed['snapshots_kept']} training snapshots kept for model versions)"
+            f"deleted {name}: {_count(removed['records'], 'record')}, "
+            f"{_count(removed['annotations'], 'annotation')}, "
+            f"{_count(removed['predictions'], 'stored prediction')}, "
+            f"{_count(removed['files'], 'file')} "
+            f"({_count(removed['snapshots_kept'], 'training snapshot')} kept for model versions)"
         )
     )
 
@@ -301,3 +337,7 @@ def predictions(
     )
     if missing:
         fail(f"no stored prediction for {', '.join(missing)}", 1)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
