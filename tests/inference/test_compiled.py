@@ -54,15 +54,17 @@ def test_both_tree_engines_agree_with_scikit_learn() -> None:
 
 
 def test_agreement_is_recorded_and_passes(case: Fitted) -> None:
-    holdout = case.frame.sample(50, random_state=1)
+    # As at training: the rows the trainer held out, one at a time, and the whole dataset;
+    # here with rows no fit saw (a new category, missing values everywhere) in both.
+    holdout = pd.concat([case.holdout, unseen(case.frame)], ignore_index=True)
+    full = pd.concat([case.frame, unseen(case.frame)], ignore_index=True)
     agreement = verify.agreement(
-        case.compiled, case.trainer, case.model, schema=case.schema, full=case.frame,
-        holdout=holdout,
-    )  # fmt: skip
+        case.compiled, case.trainer, case.model, schema=case.schema, full=full, holdout=holdout
+    )
     assert agreement.ok, agreement.reason
     assert agreement.classes_identical
-    assert agreement.rows == agreement.json_rows == len(case.frame)
-    assert agreement.holdout_rows == 50
+    assert agreement.rows == agreement.json_rows == len(full)
+    assert agreement.holdout_rows == len(holdout) == len(case.holdout) + 3
     assert 0 <= agreement.max_difference < 1e-9
 
 

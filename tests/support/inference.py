@@ -29,6 +29,7 @@ class Fitted:
     frame: pd.DataFrame
     compiled: CompiledModel
     schema: RowSchema
+    holdout: pd.DataFrame  # the rows the trainer held out of the fit (FitResult.holdout)
 
 
 _cache: dict[str, Fitted] = {}
@@ -42,5 +43,7 @@ def fitted(case: str) -> Fitted:
         fit = trainer.fit(frame, "target", {"max_iter": 30, **params})
         schema = RowSchema.from_input_schema(trainer.input_schema(fit.model))
         assert schema is not None
-        _cache[case] = Fitted(trainer, fit.model, frame, compile_pipeline(fit.model), schema)
+        assert fit.holdout is not None and len(fit.holdout) > 0
+        compiled = compile_pipeline(fit.model)
+        _cache[case] = Fitted(trainer, fit.model, frame, compiled, schema, fit.holdout)
     return _cache[case]
