@@ -1,16 +1,10 @@
 // A hand-written SVG line chart of one metric across model versions (no chart library).
 
-const NS = "http://www.w3.org/2000/svg";
+import { el } from "./svg.js";
+
 const W = 640;
 const H = 260;
 const PAD = { left: 64, right: 48, top: 34, bottom: 44 };
-
-function el(tag, attrs = {}, text) {
-  const node = document.createElementNS(NS, tag);
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 // points: [{version, value}] in version order; marked: versions to highlight (by alias).
 export function metricChart(metric, points, { marked = new Map() } = {}) {

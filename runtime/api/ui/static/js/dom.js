@@ -95,13 +95,40 @@ export function confirmDialog(title, text, okText = "Confirm") {
   });
 }
 
-export function table(headers, rows, { caption, numeric = [] } = {}) {
-  return h(
-    "table",
-    {},
-    caption ? h("caption", { class: "visually-hidden" }, caption) : null,
-    h("thead", {}, h("tr", {}, headers.map((text, i) =>
-      h("th", { scope: "col", class: numeric.includes(i) ? "num" : null }, text)))),
-    h("tbody", {}, rows),
-  );
+// A table in a box that scrolls sideways on a narrow screen (the page itself never does).
+export function table(headers, rows, { caption, numeric = [], id } = {}) {
+  return h("div", { class: "table-scroll", id },
+    h(
+      "table",
+      {},
+      caption ? h("caption", { class: "visually-hidden" }, caption) : null,
+      h("thead", {}, h("tr", {}, headers.map((text, i) =>
+        h("th", { scope: "col", class: numeric.includes(i) ? "num" : null }, text)))),
+      h("tbody", {}, rows),
+    ));
+}
+
+// A stored timestamp (ISO 8601, UTC) in the reader's own locale and time zone; the exact
+// value stays in the element's datetime attribute and tooltip.
+const TIME_FORMAT = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+
+export function formatTime(iso) {
+  if (!iso) return null;
+  const when = new Date(iso);
+  if (Number.isNaN(when.getTime())) return String(iso);
+  return h("time", { datetime: iso, title: iso }, TIME_FORMAT.format(when));
+}
+
+// A duration in seconds as "850 ms", "12.3 s", "4 min 05 s", "2 h 03 min".
+export function formatDuration(seconds) {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return "–";
+  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${String(Math.round(seconds % 60)).padStart(2, "0")} s`;
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
+}
+
+export function percent(share) {
+  return typeof share === "number" ? `${(share * 100).toFixed(0)}%` : "–";
 }

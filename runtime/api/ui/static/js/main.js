@@ -3,20 +3,22 @@
 import { ApiError, clearKey, getKey, request, setKey } from "./api.js";
 import { clearFlash, field, flash, h, replace } from "./dom.js";
 import * as datasets from "./views/datasets.js";
+import * as jobs from "./views/jobs.js";
 import * as labeling from "./views/labeling.js";
 import * as models from "./views/models.js";
 import * as predict from "./views/predict.js";
 
-const VIEWS = { datasets, label: labeling, models, predict };
+const VIEWS = { datasets, label: labeling, models, predict, jobs };
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
 const signOut = document.getElementById("sign-out");
 let cleanup = null;
 let signInMessage = "";
 
+// #/section/arg/more/parts: each view gets its argument and the parts after it.
 function parseHash() {
   const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
-  return { section: parts[0] || "datasets", arg: parts[1] || "" };
+  return { section: parts[0] || "datasets", arg: parts[1] || "", rest: parts.slice(2) };
 }
 
 async function route() {
@@ -32,7 +34,7 @@ async function route() {
     renderSignIn();
     return;
   }
-  const { section, arg } = parseHash();
+  const { section, arg, rest } = parseHash();
   const view = VIEWS[section] || datasets;
   for (const link of nav.querySelectorAll("a")) {
     if (link.dataset.section === section) link.setAttribute("aria-current", "page");
@@ -40,7 +42,7 @@ async function route() {
   }
   replace(main, h("p", { class: "muted" }, "Loading…"));
   try {
-    cleanup = (await view.render(main, arg)) || null;
+    cleanup = (await view.render(main, arg, rest)) || null;
   } catch (err) {
     const text = err instanceof ApiError ? err.describe() : String(err);
     replace(main, h("div", { class: "panel" }, h("p", { class: "error" }, text)));

@@ -4,8 +4,9 @@
 import { ApiError, enc, get, getAll, request } from "../api.js";
 import { metricChart } from "../chart.js";
 import {
-  announce, confirmDialog, field, flash, formatMetric, h, replace, table,
+  announce, confirmDialog, field, flash, formatMetric, formatTime, h, replace, table,
 } from "../dom.js";
+import { renderCard, renderCompare } from "./card.js";
 
 // Aliases the UI always offers to move; any other alias the model has is listed too.
 export const ALIASES = ["production", "staging"];
@@ -26,7 +27,11 @@ export function aliasNames(aliases) {
   return [...new Set([...ALIASES, ...aliases.keys()])];
 }
 
-export async function render(main, model) {
+export async function render(main, model, rest = []) {
+  if (model && rest[0] === "card" && rest[1]) return renderCard(main, model, rest[1]);
+  if (model && rest[0] === "compare" && rest[1] && rest[2]) {
+    return renderCompare(main, model, rest[1], rest[2]);
+  }
   const names = await modelNames();
   if (!model && names.length) model = names[0];
   if (!model) {
@@ -80,11 +85,24 @@ async function show(content, model, metric) {
     h("td", { class: "num" }, `v${v.version}`),
     metricNames.map((m) => h("td", { class: "num" }, formatMetric(v.metrics[m]))),
     h("td", {}, (byVersion.get(v.version) || []).join(", ")),
-    h("td", {}, v.created_at.replace("T", " ").slice(0, 19)),
+    h("td", {}, formatTime(v.created_at)),
+    h("td", {}, h("a", { href: `#/models/${enc(model)}/card/${v.version}`, class: "card-link" },
+      "Card", h("span", { class: "visually-hidden" }, ` of version ${v.version}`))),
     h("td", {}, h("button", {
       type: "button", class: "secondary promote", dataset: { version: v.version },
       onclick: () => promote(content, model, aliasPicker.value, v.version, aliases, metric),
     }, "Promote", h("span", { class: "visually-hidden" }, ` version ${v.version}`)))));
+  const compareA = h("select", { id: "compare-first" },
+    versions.map((v, i) => h("option", { value: v.version, selected: i === 1 }, `v${v.version}`)));
+  const compareB = h("select", { id: "compare-second" },
+    versions.map((v, i) => h("option", { value: v.version, selected: i === 0 }, `v${v.version}`)));
+  const compareForm = h("form", { class: "row", id: "compare-form" },
+    field("Compare", compareA), field("with", compareB),
+    h("div", { class: "field" }, h("button", { type: "submit", class: "secondary" }, "Compare")));
+  compareForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    location.hash = `#/models/${enc(model)}/compare/${compareA.value}/${compareB.value}`;
+  });
 
   const aliasRows = aliasNames(aliases).map((alias) => {
     const a = aliases.get(alias);
@@ -115,8 +133,9 @@ async function show(content, model, metric) {
       h("h3", { id: "versions-heading" }, `Versions (${versions.length})`),
       versions.length
         ? [field("Alias to move", aliasPicker),
-           table(["Version", ...metricNames, "Aliases", "Created (UTC)", ""], rows,
-             { caption: "Model versions", numeric: [0, ...metricNames.map((_, i) => i + 1)] })]
+           table(["Version", ...metricNames, "Aliases", "Created", "Model card", ""], rows,
+             { caption: "Model versions", numeric: [0, ...metricNames.map((_, i) => i + 1)] }),
+           versions.length > 1 ? compareForm : null]
         : h("p", { class: "muted" }, "No versions yet: retrain from the Labeling page.")));
 }
 

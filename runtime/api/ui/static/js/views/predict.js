@@ -1,9 +1,10 @@
 // Predictions: a form generated from the served version's input schema (features with their
-// kinds and categories, as the trainer recorded them), and a lookup of a pre-computed
-// prediction by record id.
+// kinds and categories, as the trainer recorded them), each numeric field with the range its
+// dataset's column holds, fillable from a stored record by id; and a lookup of a
+// pre-computed prediction by record id.
 
 import { ApiError, enc, get, getAll, request } from "../api.js";
-import { field, formatNumber, h, replace } from "../dom.js";
+import { field, formatNumber, formatTime, h, replace } from "../dom.js";
 import { aliasesOf } from "./models.js";
 
 export async function render(main, model) {
@@ -45,16 +46,21 @@ async function renderForm(box, model) {
     targets.map((t) => h("option", { value: t.value }, t.text)));
   const inputs = h("div", {});
   const result = h("div", { id: "predict-result", "aria-live": "polite" });
-  const showInputs = () => {
+  const chosenVersion = () => {
     const chosen = targets.find((t) => t.value === target.value);
-    const version = versions.find((v) => v.version === chosen.version);
-    replace(inputs, schemaFields(version.input_schema || {}));
+    return versions.find((v) => v.version === chosen.version);
+  };
+  const showInputs = async () => {
+    const version = chosenVersion();
+    const dataset = version.dataset?.name;
+    replace(inputs, schemaFields(version.input_schema || {}, dataset ? await columnStats(dataset) : null));
   };
   target.addEventListener("change", showInputs);
-  showInputs();
+  await showInputs();
+  const fill = fillForm(() => chosenVersion().dataset?.name, inputs, result);
   const form = h("form", { class: "panel", "aria-labelledby": "try-title", id: "predict-form" },
     h("h3", { id: "try-title" }, "Try a prediction"),
-    field("Served by", target), inputs,
+    field("Served by", target), fill, inputs,
     h("button", { type: "submit" }, "Predict"), result);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -82,25 +88,87 @@ async function renderForm(box, model) {
   replace(box, form);
 }
 
-function schemaFields(schema) {
+// The dataset's per-column statistics by column name (GET /datasets/{name}/stats), or null
+// when they cannot be read (the form then shows no ranges).
+async function columnStats(dataset) {
+  try {
+    const stats = await get(`/datasets/${enc(dataset)}/stats`);
+    return new Map(stats.columns.map((c) => [c.name, c]));
+  } catch (err) {
+    if (err instanceof ApiError && (err.status === 404 || err.status === 403)) return null;
+    throw err;
+  }
+}
+
+function rangeHint(stats) {
+  if (!stats || stats.min === null || stats.min === undefined) return null;
+  return `${formatNumber(stats.min)} to ${formatNumber(stats.max)}, mean ${formatNumber(stats.mean)}`;
+}
+
+function schemaFields(schema, stats) {
   const features = schema.features || [];
   if (!features.length) {
     return h("p", { class: "error" }, "This version recorded no input schema: nothing to ask for.");
   }
-  return features.map((f) => {
+  return h("div", { class: "grid feature-fields" }, features.map((f) => {
     let control;
+    const column = stats?.get(f.name);
     if (f.kind === "categorical" && Array.isArray(f.categories) && f.categories.length) {
       control = h("select", {}, h("option", { value: "" }, "(missing)"),
         f.categories.map((c) => h("option", { value: c }, c)));
     } else if (f.kind === "numeric") {
       control = h("input", { type: "number", step: "any", required: true });
+      const range = rangeHint(column);
+      if (range) {
+        control.placeholder = formatNumber(column.mean);
+        control.dataset.min = column.min;
+        control.dataset.max = column.max;
+      }
     } else {
       control = h("input", { type: "text" });
     }
     control.dataset.feature = f.name;
     control.dataset.kind = f.kind;
-    return field(f.name, control, f.kind);
+    const range = f.kind === "numeric" ? rangeHint(column) : null;
+    return field(f.name, control, range ? `${f.kind}; ${range}` : f.kind);
+  }));
+}
+
+// Fill the feature fields from a stored record of the version's dataset, by record id.
+function fillForm(datasetOf, inputs, result) {
+  const recordId = h("input", { type: "text", id: "fill-record", autocomplete: "off" });
+  const button = h("button", { type: "button", class: "secondary", id: "fill-button" }, "Fill");
+  const note = h("p", { class: "muted", id: "fill-note", "aria-live": "polite" });
+  button.addEventListener("click", async () => {
+    const dataset = datasetOf();
+    const id = recordId.value.trim();
+    if (!dataset || !id) return;
+    try {
+      const record = await get(`/datasets/${enc(dataset)}/records/${enc(id)}`);
+      for (const control of inputs.querySelectorAll("[data-feature]")) {
+        const value = record.values[control.dataset.feature] ?? "";
+        if (control.tagName === "SELECT" && value !== "" &&
+            ![...control.options].some((o) => o.value === value)) {
+          control.append(h("option", { value }, `${value} (unseen in training)`));
+        }
+        control.value = value;
+      }
+      replace(result);
+      replace(note, `Filled from record ${record.record_id} of ${dataset}`,
+        record.label !== null ? ` (labelled ${record.label})` : " (unlabelled)", ".");
+    } catch (err) {
+      replace(note, h("span", { class: "error" }, err instanceof ApiError && err.status === 404
+        ? `No record ${id} in ${dataset}.` : `Could not read the record: ${err instanceof ApiError ? err.describe() : err}`));
+    }
   });
+  recordId.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      button.click();
+    }
+  });
+  return h("div", {}, h("div", { class: "row" }, field("Fill from record id", recordId, "optional"),
+    h("div", { class: "field" }, button)), note);
 }
 
 function probabilities(probs) {
@@ -128,7 +196,8 @@ function lookupForm(datasetNames) {
       const p = await get(
         `/datasets/${enc(dataset.value)}/predictions/${enc(recordId.value.trim())}`);
       replace(result, h("p", { class: "prediction" }, `Record ${p.record_id}: `,
-        h("strong", {}, String(p.value)), ` (${p.model} version ${p.version}, ${p.predicted_at})`));
+        h("strong", {}, String(p.value)), ` (${p.model} version ${p.version}, `,
+        formatTime(p.predicted_at), ")"));
     } catch (err) {
       replace(result, h("p", { class: "error" },
         err instanceof ApiError && err.status === 404
