@@ -10,6 +10,7 @@ browser fails the tests with the command that installs it, rather than skipping 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -101,10 +102,13 @@ def page(browser: Any) -> Iterator[Any]:
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.console_errors = []
+    # A failed fetch logs only "Failed to load resource": the location names the URL.
     page.on(
         "console",
         lambda message: (
-            page.console_errors.append(message.text) if message.type == "error" else None
+            page.console_errors.append(f"{message.text} ({message.location.get('url', '')})")
+            if message.type == "error"
+            else None
         ),
     )
     page.on("pageerror", lambda error: page.console_errors.append(str(error)))
@@ -125,7 +129,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if page is None:
         return
     ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"failed-{item.name}.png"
+    # A parameter such as "#/jobs" would make sub-directories: keep the name one file's.
+    path = ARTIFACTS / ("failed-" + re.sub(r"[^\w.\[\]-]+", "_", item.name) + ".png")
     try:
         page.screenshot(path=str(path), full_page=True)
         text = f"screenshot of the page at the failure: {path}"

@@ -137,7 +137,7 @@ def test_label_retrain_promote_predict(page: Any, live_api: LiveApi, tmp_path: P
     page.get_by_label("Only records without a label").check()
     first_row = page.locator("#records-table[data-unlabelled='true'] tbody tr").first
     expect(first_row).to_be_visible()
-    table_id = first_row.locator("td").first.inner_text()
+    table_id = first_row.get_attribute("data-record")
     assert table_id in truth and table_id not in labelled
     first_row.get_by_label(f"Label of record {table_id}").select_option(truth[table_id])
     expect(first_row).to_contain_text("saved")

@@ -78,12 +78,13 @@ WIDER = """() => {
 }"""
 
 
-def _no_sideways_scroll(page: Any) -> None:
+def _no_sideways_scroll(page: Any, where: str = "") -> None:
     widths = page.evaluate(
         "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )
     assert widths[0] <= widths[1], (
-        f"the page is {widths[0]} px wide in a {widths[1]} px window: {page.evaluate(WIDER)}"
+        f"{where or 'the page'} is {widths[0]} px wide in a {widths[1]} px window: "
+        f"{page.evaluate(WIDER)}"
     )
 
 
@@ -272,7 +273,7 @@ def test_predict_form_filled_from_a_record_id(page: Any, live_api: LiveApi, flow
     record = live_api.get("/datasets/flowers/records/r017")
     _sign_in(page, live_api, "#/predict/flowers")
     form = page.locator("#predict-form")
-    form.get_by_label("Fill from record id").fill("r017")
+    form.get_by_label("Fill from a stored record").fill("r017")
     form.get_by_role("button", name="Fill").click()
     expect(page.locator("#fill-note")).to_contain_text("Filled from record r017")
     for name in ("sepal length (cm)", "petal width (cm)"):
@@ -281,7 +282,7 @@ def test_predict_form_filled_from_a_record_id(page: Any, live_api: LiveApi, flow
     form.get_by_role("button", name="Predict").click()
     expect(page.locator("#predict-value")).to_have_text(re.compile(r"setosa|versicolor|virginica"))
     assert page.console_errors == []
-    form.get_by_label("Fill from record id").fill("nope")
+    form.get_by_label("Fill from a stored record").fill("nope")
     form.get_by_role("button", name="Fill").click()
     expect(page.locator("#fill-note")).to_contain_text("No record nope in flowers")
     # The browser logs the API's 404 for the unknown record; nothing else went wrong.
@@ -315,17 +316,16 @@ def test_times_are_shown_in_the_readers_locale(
     assert when.strftime("%d.%m.%Y") in text and when.strftime("%H:%M:%S") in text, text
 
 
-@pytest.mark.parametrize(
-    "where",
-    ["#/datasets/flowers", "#/label/flowers", "#/models/flowers", "#/models/flowers/card/2",
-     "#/models/flowers/compare/1/2", "#/jobs", "#/predict/flowers"],
-)  # fmt: skip
-def test_no_view_is_wider_than_420px(
-    page: Any, live_api: LiveApi, flowers: None, where: str
-) -> None:
+VIEWS = ("#/datasets/flowers", "#/label/flowers", "#/models/flowers", "#/models/flowers/card/2",
+         "#/models/flowers/compare/1/2", "#/jobs", "#/predict/flowers")  # fmt: skip
+
+
+def test_no_view_is_wider_than_420px(page: Any, live_api: LiveApi, flowers: None) -> None:
+    """Every view in one page (one sign-in): each route rendered, then measured."""
     page.set_viewport_size({"width": 420, "height": 900})
-    _sign_in(page, live_api, where)
-    page.locator("main .panel").first.wait_for()
-    page.wait_for_load_state("networkidle")
-    _no_sideways_scroll(page)
+    _sign_in(page, live_api)
+    for where in VIEWS:
+        page.goto(live_api.url + "/ui/" + where)
+        page.locator(f"main[data-route='{where[2:]}'] .panel").first.wait_for()
+        _no_sideways_scroll(page, where)
     assert page.console_errors == []

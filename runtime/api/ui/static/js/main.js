@@ -41,8 +41,12 @@ async function route() {
     else link.removeAttribute("aria-current");
   }
   replace(main, h("p", { class: "muted" }, "Loading…"));
+  // data-route names the view once it has rendered (what tests and scripts can wait for).
+  const hash = location.hash;
+  delete main.dataset.route;
   try {
     cleanup = (await view.render(main, arg, rest)) || null;
+    if (location.hash === hash) main.dataset.route = hash.replace(/^#\/?/, "");
   } catch (err) {
     const text = err instanceof ApiError ? err.describe() : String(err);
     replace(main, h("div", { class: "panel" }, h("p", { class: "error" }, text)));

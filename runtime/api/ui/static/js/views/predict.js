@@ -167,7 +167,7 @@ function fillForm(datasetOf, inputs, result) {
       button.click();
     }
   });
-  return h("div", {}, h("div", { class: "row" }, field("Fill from record id", recordId, "optional"),
+  return h("div", {}, h("div", { class: "row" }, field("Fill from a stored record", recordId, "its id, optional"),
     h("div", { class: "field" }, button)), note);
 }
 
