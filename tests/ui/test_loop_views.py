@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.support.data import species_csv
@@ -86,6 +87,11 @@ def _no_sideways_scroll(page: Any, where: str = "") -> None:
         f"{where or 'the page'} is {widths[0]} px wide in a {widths[1]} px window: "
         f"{page.evaluate(WIDER)}"
     )
+
+
+def _shown(value: float) -> str:
+    """A data value as the UI writes it: at most 4 decimals, no trailing zeros."""
+    return f"{value:.4f}".rstrip("0").rstrip(".")
 
 
 def _uncertainty_order(live_api: LiveApi, dataset: str) -> list[dict[str, Any]]:
@@ -279,6 +285,12 @@ def test_predict_form_filled_from_a_record_id(page: Any, live_api: LiveApi, flow
     for name in ("sepal length (cm)", "petal width (cm)"):
         expect(form.get_by_label(name)).to_have_value(record["values"][name])
     expect(form.get_by_label("colour")).to_have_value(record["values"]["colour"])
+    # Each number field says the range its dataset's column holds (the API's statistics).
+    stats = {c["name"]: c for c in live_api.get("/datasets/flowers/stats")["columns"]}
+    width = stats["petal width (cm)"]
+    expect(form.locator("label", has=page.get_by_text("petal width (cm)"))).to_contain_text(
+        f"{_shown(width['min'])} to {_shown(width['max'])}, mean {_shown(width['mean'])}"
+    )
     form.get_by_role("button", name="Predict").click()
     expect(page.locator("#predict-value")).to_have_text(re.compile(r"setosa|versicolor|virginica"))
     assert page.console_errors == []
@@ -287,6 +299,54 @@ def test_predict_form_filled_from_a_record_id(page: Any, live_api: LiveApi, flow
     expect(page.locator("#fill-note")).to_contain_text("No record nope in flowers")
     # The browser logs the API's 404 for the unknown record; nothing else went wrong.
     assert [e for e in page.console_errors if "status of 404" not in e] == []
+
+
+def test_dataset_page_shows_statistics_and_first_rows_and_deletes_after_confirming(
+    page: Any, live_api: LiveApi
+) -> None:
+    from playwright.sync_api import expect
+
+    data, blank = species_csv(blank_every=3)
+    live_api.upload("doomed", data, target="target", id_column="record_id")
+    stats = {c["name"]: c for c in live_api.get("/datasets/doomed/stats")["columns"]}
+    first = live_api.get("/datasets/doomed/preview", rows=10)["items"]
+    _sign_in(page, live_api, "#/datasets/doomed")
+    columns = page.locator("#column-stats tbody tr")
+    expect(columns).to_have_count(len(stats))
+    length = stats["sepal length (cm)"]
+    expect(page.locator("#column-stats tr[data-column='sepal length (cm)']")).to_contain_text(
+        f"{_shown(length['min'])} to {_shown(length['max'])}, mean {_shown(length['mean'])}"
+    )
+    colour = page.locator("#column-stats tr[data-column='colour']")
+    expect(colour.locator("td").nth(2)).to_have_text(str(stats["colour"]["missing"]))
+    top = stats["colour"]["top"][0]
+    expect(colour).to_contain_text(f"{top['value']} ({top['count']})")
+    rows = page.locator("#preview tbody tr")
+    expect(rows).to_have_count(10)
+    shown = rows.evaluate_all("rows => rows.map(r => r.dataset.record)")
+    assert shown == [r["record_id"] for r in first]
+    assert first[0]["record_id"] in blank  # file order: row 0 is blank, row 1 labelled
+    expect(rows.nth(0).locator("td").first).to_have_text("–")
+    expect(rows.nth(1).locator("td").first).to_have_text(str(first[1]["label"]))
+    page.screenshot(path=str(ARTIFACTS / "dataset.png"), full_page=True)
+
+    # Delete asks first; cancelling keeps everything.
+    page.get_by_role("button", name="Delete doomed…").click()
+    dialog = page.locator("dialog#confirm")
+    expect(dialog).to_contain_text("Its 150 records")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    assert live_api.get("/datasets/doomed")["rows"] == 150
+    page.get_by_role("button", name="Delete doomed…").click()
+    dialog.get_by_role("button", name="Delete dataset").click()
+    expect(page.locator("#flash")).to_contain_text("Deleted doomed: 150 records")
+    expect(page.locator("tr[data-name='doomed']")).to_have_count(0)
+    expect(page.locator("main[data-route='datasets']")).to_be_visible()
+    gone = httpx.get(
+        f"{live_api.url}/datasets/doomed", headers={"X-API-Key": live_api.key}, timeout=10
+    )
+    assert gone.status_code == 404
+    assert page.console_errors == []
 
 
 @pytest.fixture

@@ -81,6 +81,12 @@ export function formatNumber(value) {
   return Number.isInteger(value) ? String(value) : value.toFixed(4);
 }
 
+// A value of the data (a range, a mean): at most 4 decimals, no trailing zeros (4.3, 5.8433).
+export function formatValue(value) {
+  if (typeof value !== "number") return formatNumber(value);
+  return value.toFixed(4).replace(/\.?0+$/, "");
+}
+
 // A modal confirmation (the native <dialog>: focus moves in and is restored on close).
 export function confirmDialog(title, text, okText = "Confirm") {
   const dialog = document.getElementById("confirm");

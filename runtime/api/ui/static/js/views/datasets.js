@@ -1,7 +1,13 @@
-// Datasets: the list, a CSV upload form, and one dataset's columns and label counts.
+// Datasets: the list, a CSV upload form, and one dataset: its facts, per-column statistics,
+// label counts, its first rows (labels as stored now) and, after a confirmation, deletion.
 
 import { ApiError, enc, get, getAll, request } from "../api.js";
-import { announce, badge, field, flashAfterNavigation, formatNumber, h, replace, table } from "../dom.js";
+import {
+  announce, badge, confirmDialog, field, flash, flashAfterNavigation, formatNumber, formatValue, h,
+  replace, table,
+} from "../dom.js";
+
+const PREVIEW_ROWS = 10;
 
 export async function render(main, name) {
   const items = await getAll("/datasets");
@@ -28,22 +34,22 @@ export async function render(main, name) {
 }
 
 async function describe(name) {
-  const d = await get(`/datasets/${enc(name)}`);
+  const [d, stats, preview] = await Promise.all([
+    get(`/datasets/${enc(name)}`),
+    get(`/datasets/${enc(name)}/stats`),
+    get(`/datasets/${enc(name)}/preview`, { rows: PREVIEW_ROWS }),
+  ]);
   const counts = Object.entries(d.label_counts || {}).sort((a, b) => b[1] - a[1]);
   return h("section", { class: "panel", "aria-labelledby": "dataset-title", id: "dataset-detail" },
     h("h2", { id: "dataset-title" }, `Dataset ${d.name}`),
     h("p", {},
       `${d.rows} rows, ${d.labelled} labelled; target `, h("code", {}, d.target ?? "none"),
+      d.task ? ` (${d.task})` : "",
       `, record id `, h("code", {}, d.id_column ?? "(row number)"), `, model `,
       h("a", { href: `#/models/${enc(d.model)}` }, d.model), ". ",
       h("a", { href: `#/label/${enc(d.name)}` }, "Label its records")),
     h("div", { class: "grid" },
-      h("div", {},
-        h("h3", {}, "Columns"),
-        table(["Column", "Kind", "Missing"],
-          d.columns.map((c) => h("tr", {}, h("td", {}, c.name), h("td", {}, c.kind),
-            h("td", { class: "num" }, c.missing))),
-          { caption: "Columns", numeric: [2] })),
+      h("div", {}, h("h3", {}, "Columns"), columnTable(stats)),
       h("div", {},
         h("h3", {}, "Label counts"),
         counts.length
@@ -51,7 +57,67 @@ async function describe(name) {
               counts.map(([label, n]) => h("tr", {}, h("td", {}, label),
                 h("td", { class: "num" }, formatNumber(n)))),
               { caption: "Label counts", numeric: [1] })
-          : h("p", { class: "muted" }, d.label_counts ? "No labels yet." : "Too many distinct labels to count."))));
+          : h("p", { class: "muted" }, d.label_counts ? "No labels yet." : "Too many distinct labels to count."))),
+    h("h3", {}, `First ${preview.items.length} rows`),
+    previewTable(d, preview.items),
+    deleteBox(d));
+}
+
+// One row per column of the file (the target's are the label counts): missing values, then
+// the range and mean of a number column or the most frequent values of any other.
+function columnTable(stats) {
+  const rows = stats.columns.map((c) => {
+    let summary;
+    if (c.kind === "numeric") {
+      summary = `${formatValue(c.min)} to ${formatValue(c.max)}, mean ${formatValue(c.mean)}`;
+    } else if (c.kind === "categorical") {
+      const top = c.top.map((t) => `${t.value} (${t.count})`).join(", ");
+      summary = `${c.distinct ?? "over 10000"} distinct; ${top}`;
+    } else {
+      summary = "every value missing";
+    }
+    return h("tr", { dataset: { column: c.name } }, h("td", {}, c.name), h("td", {}, c.kind),
+      h("td", { class: "num" }, formatNumber(c.missing)), h("td", { class: "summary" }, summary));
+  });
+  return table(["Column", "Kind", "Missing", "Values"], rows,
+    { caption: "Column statistics", numeric: [2], id: "column-stats" });
+}
+
+// The first records in file order, the label (as stored now) first, as in the labeling table.
+function previewTable(d, items) {
+  if (!items.length) return h("p", { class: "muted" }, "No rows.");
+  const columns = d.columns.map((c) => c.name).filter((c) => c !== d.target && c !== d.id_column);
+  const rows = items.map((r) => h("tr", { dataset: { record: r.record_id } },
+    h("td", {}, r.label === null ? h("span", { class: "muted" }, "–") : String(r.label)),
+    h("td", {}, r.record_id),
+    columns.map((c) => h("td", {}, r.values[c] ?? ""))));
+  return h("div", { id: "preview", class: "sticky-first" },
+    table(["Label", "Record", ...columns], rows, { caption: `First rows of ${d.name}` }));
+}
+
+// Deleting needs an admin key: the API says so if this one is not.
+function deleteBox(d) {
+  const button = h("button", { type: "button", class: "danger", id: "delete-dataset" },
+    `Delete ${d.name}…`);
+  button.addEventListener("click", async () => {
+    const sure = await confirmDialog(`Delete dataset ${d.name}?`,
+      `Its ${d.rows} records, their labels and stored predictions, and its files go. ` +
+      `Model ${d.model}'s versions and their artifacts stay (and the data they were trained on).`,
+      "Delete dataset");
+    if (!sure) return;
+    button.disabled = true;
+    try {
+      const gone = await request("DELETE", `/datasets/${enc(d.name)}`);
+      announce(`deleted ${d.name}`);
+      flashAfterNavigation(`Deleted ${gone.name}: ${gone.records} records, ` +
+        `${gone.predictions} stored predictions.`);
+      location.hash = "#/datasets";
+    } catch (err) {
+      flash(`Not deleted: ${err instanceof ApiError ? err.describe() : err}`);
+      button.disabled = false;
+    }
+  });
+  return h("div", { class: "danger-zone" }, button);
 }
 
 function uploadForm() {

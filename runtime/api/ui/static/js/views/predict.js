@@ -4,7 +4,7 @@
 // pre-computed prediction by record id.
 
 import { ApiError, enc, get, getAll, request } from "../api.js";
-import { field, formatNumber, formatTime, h, replace } from "../dom.js";
+import { field, formatNumber, formatTime, formatValue, h, replace } from "../dom.js";
 import { aliasesOf } from "./models.js";
 
 export async function render(main, model) {
@@ -102,7 +102,7 @@ async function columnStats(dataset) {
 
 function rangeHint(stats) {
   if (!stats || stats.min === null || stats.min === undefined) return null;
-  return `${formatNumber(stats.min)} to ${formatNumber(stats.max)}, mean ${formatNumber(stats.mean)}`;
+  return `${formatValue(stats.min)} to ${formatValue(stats.max)}, mean ${formatValue(stats.mean)}`;
 }
 
 function schemaFields(schema, stats) {
@@ -120,7 +120,7 @@ function schemaFields(schema, stats) {
       control = h("input", { type: "number", step: "any", required: true });
       const range = rangeHint(column);
       if (range) {
-        control.placeholder = formatNumber(column.mean);
+        control.placeholder = formatValue(column.mean);
         control.dataset.min = column.min;
         control.dataset.max = column.max;
       }
