@@ -326,7 +326,7 @@ def test_dataset_page_shows_statistics_and_first_rows_and_deletes_after_confirmi
     shown = rows.evaluate_all("rows => rows.map(r => r.dataset.record)")
     assert shown == [r["record_id"] for r in first]
     assert first[0]["record_id"] in blank  # file order: row 0 is blank, row 1 labelled
-    expect(rows.nth(0).locator("td").first).to_have_text("–")
+    expect(rows.nth(0).locator("td").first).to_have_text("\u2013")  # an en dash: no label
     expect(rows.nth(1).locator("td").first).to_have_text(str(first[1]["label"]))
     page.screenshot(path=str(ARTIFACTS / "dataset.png"), full_page=True)
 
