@@ -1,15 +1,19 @@
 """The web UI's labeling loop at its best, in headless Chromium against the live API: the
-model's suggestions least confident first with 30 features on screen, the model card and two
-versions compared, the jobs page, the predict form filled from a record, times in the
-reader's locale, and nothing wider than a 420 px screen. Screenshots go to
-tests/ui/artifacts/ (git-ignored)."""
+model's suggestions least confident first with 30 features on screen, the model card (and
+its export) and two versions compared, the jobs page, the predict form filled from a record,
+a dataset's statistics, first rows and deletion, times in the reader's locale, and nothing
+wider than a 420 px screen. Screenshots go to tests/ui/artifacts/ (git-ignored)."""
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import re
+import zipfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -152,12 +156,16 @@ def test_suggestions_come_least_confident_first_with_the_buttons_in_view(
     for i in range(2):
         assert _in_view(page, buttons.nth(i)), "the label buttons scrolled away"
 
-    # `a` accepts the suggestion: stored as the signed-in key's label.
+    # `a` accepts the suggestion: stored as the signed-in key's label, counted at once.
+    before = live_api.get("/datasets/cancer")
     current, label, _ = shown[-1]
     page.keyboard.press("a")
     expect(record_id).not_to_have_text(current)
     stored = live_api.get(f"/datasets/cancer/records/{current}")
     assert (stored["label"], stored["labelled_by"]) == (label, "ui-admin")
+    labelled = before["labelled"] + 1
+    assert live_api.get("/datasets/cancer")["labelled"] == labelled
+    expect(page.locator("#progress-text")).to_have_text(f"{labelled} / {before['rows']} labelled")
 
     # A label outside the set is refused unless added on purpose, after a confirmation.
     target = record_id.inner_text()
@@ -200,7 +208,7 @@ def test_label_buttons_stay_in_view_on_a_420px_screen(
 
 
 def test_model_card_and_two_versions_side_by_side(
-    page: Any, live_api: LiveApi, flowers: None
+    page: Any, live_api: LiveApi, flowers: None, tmp_path: Path
 ) -> None:
     from playwright.sync_api import expect
 
@@ -228,6 +236,20 @@ def test_model_card_and_two_versions_side_by_side(
     expect(per_class.first).to_contain_text(f"{f1:.4f}")
     expect(page.locator("#model-card")).to_contain_text(f"{card['rows']['training']}")
     page.screenshot(path=str(ARTIFACTS / "model-card.png"), full_page=True)
+
+    # The export, fetched with the key and saved by the browser: the card and the artifact.
+    with page.expect_download() as downloading:
+        page.get_by_role("button", name="Download the model (zip)").click()
+    saved = tmp_path / downloading.value.suggested_filename
+    downloading.value.save_as(saved)
+    assert saved.name == "flowers-v2.zip"
+    with zipfile.ZipFile(saved) as archive:
+        assert json.loads(archive.read("card.json")) == card
+        sums = archive.read("SHA256SUMS").decode()
+        artifact = next(n for n in archive.namelist() if n.startswith("model."))
+        assert hashlib.sha256(archive.read(artifact)).hexdigest() == v2["artifact"]["sha256"]
+        assert f"  {artifact}\n" in sums
+    expect(page.locator("#export-note")).to_contain_text("Saved as flowers-v2.zip")
 
     page.get_by_role("link", name="Model flowers").click()
     page.get_by_label("Compare").select_option("1")

@@ -78,6 +78,39 @@ export async function request(method, path, { json, form, query, key } = {}) {
 
 export const get = (path, query) => request("GET", path, { query });
 
+// A file the API serves (an export) saved by the browser: fetched with the key, which a plain
+// link could not send, then handed to a temporary link with the server's file name.
+export async function download(path, fallbackName) {
+  const token = getKey();
+  let response;
+  try {
+    response = await fetch(path, { headers: token ? { "X-API-Key": token } : {} });
+  } catch (err) {
+    throw new ApiError(0, "network", `the API did not answer: ${err.message}`, null);
+  }
+  if (!response.ok) {
+    let detail = {};
+    try {
+      detail = (await response.json()).error || {};
+    } catch {
+      detail = {};
+    }
+    throw new ApiError(response.status, detail.code,
+      detail.message || `${response.status} ${response.statusText}`, detail.request_id);
+  }
+  const disposition = response.headers.get("Content-Disposition") || "";
+  const name = /filename="?([^";]+)"?/.exec(disposition)?.[1] || fallbackName;
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  return name;
+}
+
 // Every page of a paginated listing (items + next_token), up to `max` items.
 export async function getAll(path, query = {}, max = 10000) {
   const items = [];

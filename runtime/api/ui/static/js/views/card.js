@@ -3,7 +3,7 @@
 // rows (per-class scores and a confusion-matrix heat map, or residuals), and which features
 // it leans on (permutation importance bars).
 
-import { enc, get } from "../api.js";
+import { ApiError, download, enc, get } from "../api.js";
 import { importanceBars, pairedBars } from "../bars.js";
 import { confusionHeatmap } from "../heatmap.js";
 import { formatMetric, formatNumber, formatTime, h, replace, table } from "../dom.js";
@@ -18,9 +18,30 @@ export async function renderCard(main, model, n) {
     h("section", { class: "panel card", id: "model-card", "aria-labelledby": "card-title",
       dataset: { version: v.version } },
       h("h2", { id: "card-title" }, `Model card: ${model} v${v.version}`),
+      exportButton(model, v.version),
       v.card ? cardBody(v) : h("p", { class: "muted" },
         "No model card: this version was trained before cards were kept.")));
   return null;
+}
+
+// The version's artifact, card and checksums as one zip (GET …/export), to leave mlpoc with.
+function exportButton(model, n) {
+  const button = h("button", { type: "button", class: "secondary", id: "export-version" },
+    "Download the model (zip)");
+  const note = h("span", { class: "muted", id: "export-note", "aria-live": "polite" });
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      const name = await download(`/models/${enc(model)}/versions/${enc(n)}/export`,
+        `${model}-v${n}.zip`);
+      note.textContent = ` Saved as ${name}.`;
+    } catch (err) {
+      note.textContent = ` Not exported: ${err instanceof ApiError ? err.describe() : err}`;
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return h("p", {}, button, note);
 }
 
 function facts(v) {
