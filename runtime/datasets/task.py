@@ -192,7 +192,7 @@ def class_label(value: Any, classes: Sequence[str], *, new_class: bool) -> tuple
     shown = ", ".join(repr(c) for c in classes[:50]) + (" ..." if len(classes) > 50 else "")
     raise InvalidLabel(
         f"label {text[:40]!r} is not in the dataset's label set ({shown or 'empty'}); "
-        "to add it as a new class, say so (new_class)"
+        "to add it as a new class, say so (`new_class` in the API, `--new-class` in the CLI)"
     )
 
 

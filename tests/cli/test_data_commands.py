@@ -160,6 +160,7 @@ def test_tasks_rows_ids_exports_and_history_through_the_cli(
 
     refused = cli("label", "flowers", ids[1], "setosa", code=1)
     assert "not in the dataset's label set ('0', '1', '2')" in refused.stderr
+    assert "--new-class" in refused.stderr  # says how, in the CLI's words
     assert "HTTP 422" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
     added = cli("label", "flowers", ids[1], "3", "--new-class", "--json")
     assert added["records"][0]["label"] == "3"
