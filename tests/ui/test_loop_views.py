@@ -326,15 +326,36 @@ def test_predict_form_filled_from_a_record_id(page: Any, live_api: LiveApi, flow
 
 
 def test_dataset_page_shows_statistics_and_first_rows_and_deletes_after_confirming(
-    page: Any, live_api: LiveApi
+    page: Any, live_api: LiveApi, tmp_path: Path
 ) -> None:
     from playwright.sync_api import expect
 
     data, blank = species_csv(blank_every=3)
+    # Stated as regression through the form, species names are refused and nothing is kept.
+    path = tmp_path / "doomed.csv"
+    path.write_bytes(data)
+    _sign_in(page, live_api, "#/datasets")
+    page.get_by_label("CSV file").set_input_files(str(path))
+    page.get_by_label("Target (label) column").fill("target")
+    page.get_by_label("Record id column").fill("record_id")
+    page.get_by_label("Task").select_option("regression")
+    page.get_by_role("button", name="Upload").click()
+    expect(page.get_by_role("alert").filter(has_text="Upload failed")).to_contain_text(
+        "is not a number"
+    )
+    missing = httpx.get(
+        f"{live_api.url}/datasets/doomed", headers={"X-API-Key": live_api.key}, timeout=10
+    )
+    assert missing.status_code == 404
+    # The browser logs the refused upload (a 400); nothing else went wrong.
+    assert [e for e in page.console_errors if not e.endswith("/datasets)")] == []
+    page.console_errors.clear()
+
     live_api.upload("doomed", data, target="target", id_column="record_id")
     stats = {c["name"]: c for c in live_api.get("/datasets/doomed/stats")["columns"]}
     first = live_api.get("/datasets/doomed/preview", rows=10)["items"]
-    _sign_in(page, live_api, "#/datasets/doomed")
+    page.goto(live_api.url + "/ui/#/datasets/doomed")
+    expect(page.locator("#dataset-detail")).to_contain_text("target target (classification)")
     columns = page.locator("#column-stats tbody tr")
     expect(columns).to_have_count(len(stats))
     length = stats["sepal length (cm)"]

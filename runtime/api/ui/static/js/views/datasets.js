@@ -126,6 +126,10 @@ function uploadForm() {
     pattern: "[A-Za-z0-9][A-Za-z0-9_.\\-]{0,99}" });
   const target = h("input", { type: "text", name: "target" });
   const idColumn = h("input", { type: "text", name: "id_column" });
+  const task = h("select", { name: "task" },
+    h("option", { value: "" }, "infer from the target"),
+    h("option", { value: "classification" }, "classification"),
+    h("option", { value: "regression" }, "regression"));
   const unlabelled = h("input", { type: "checkbox", name: "unlabelled", id: "upload-unlabelled" });
   const error = h("p", { class: "error", role: "alert" });
   const button = h("button", { type: "submit" }, "Upload");
@@ -140,6 +144,7 @@ function uploadForm() {
     field("Dataset name", name, "letters, digits, . _ -"),
     field("Target (label) column", target, "optional"),
     field("Record id column", idColumn, "optional; else the row number"),
+    field("Task", task, "integers with few values are classes"),
     h("div", { class: "field check" }, unlabelled,
       h("label", { for: "upload-unlabelled" }, " The file has no target column yet (label from scratch)")),
     error, button);
@@ -151,6 +156,7 @@ function uploadForm() {
     data.append("name", name.value.trim());
     if (target.value.trim()) data.append("target", target.value.trim());
     if (idColumn.value.trim()) data.append("id_column", idColumn.value.trim());
+    if (task.value) data.append("task", task.value);
     if (unlabelled.checked) data.append("unlabelled", "true");
     button.disabled = true;
     try {
