@@ -259,10 +259,19 @@ class Registry:
                     "pass expected_version null to create it"
                 ) from None
             if current.version != expected:
-                raise Conflict(f"alias {key} points at version {current.version}, not {expected}")
-            doc_version = self.documents.update(
-                ALIASES.name, key, data, expected_version=current.doc_version
-            )
+                raise _stale(key, current.version, expected)
+            try:
+                doc_version = self.documents.update(
+                    ALIASES.name, key, data, expected_version=current.doc_version
+                )
+            except Conflict:
+                # Another move won between the read above and this write. Each backend words
+                # a lost compare-and-swap its own way (and names its internal versions): say
+                # what the check above says, with the version the alias holds now.
+                held = self.get_alias(model, alias).version
+                if held == expected:  # moved away and back meanwhile: the loser may retry
+                    raise Conflict(f"alias {key} moved while this move ran; retry") from None
+                raise _stale(key, held, expected) from None
         self.documents.create(
             ALIAS_HISTORY.name,
             f"{key}:{uuid.uuid4().hex}",
@@ -370,6 +379,10 @@ def held_versions(history: list[dict[str, Any]]) -> list[int]:
 
 def _last(values: list[int], value: int) -> int:
     return len(values) - 1 - values[::-1].index(value)
+
+
+def _stale(key: str, held: int, expected: int) -> Conflict:
+    return Conflict(f"alias {key} points at version {held}, not {expected}")
 
 
 def _alias(doc: Document) -> Alias:

@@ -9,25 +9,9 @@ from typing import Any
 import pytest
 
 from adapters import Conflict, NotFound
-from runtime import artifacts
-from runtime.registry import ModelVersion, Registry
+from runtime.registry import Registry
 from tests.support.env import Env
-
-
-def register(
-    registry: Registry, model: str, metrics: dict[str, float], **extra: Any
-) -> ModelVersion:
-    ref = artifacts.store(registry.adapters.blobs, f"model bytes {metrics}".encode())
-    return registry.register(
-        model,
-        artifact=ref,
-        metrics=metrics,
-        params={},
-        trainer="runtime.trainers.tabular:TabularTrainer",
-        artifact_format="skops",
-        dataset={"key": "datasets/x.csv"},
-        job_id=extra.get("job_id"),
-    )
+from tests.support.registry import register
 
 
 def race(count: int, action: Callable[[int], Any]) -> tuple[list[Any], list[BaseException]]:
