@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from adapters.errors import BackendUnavailable, Conflict, NotFound, TooLarge
 from runtime.api.logs import current_request_id
@@ -37,6 +38,9 @@ _CODES = {
     422: "validation_error",
     503: "unavailable",
 }
+
+
+_METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"})
 
 
 class ErrorDetail(BaseModel):
@@ -88,6 +92,18 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "invalid request: " + "; ".join(parts)
 
 
+def _allowed_methods(request: Request, given: str) -> str:
+    """Every method the OpenAPI document gives the request's path. Starlette's 405 names only
+    the first route whose path matched, but a path's read and write routes sit on different
+    routers (one per scope). `given` (Starlette's) stands for paths outside the document."""
+    path = request.scope["path"]
+    methods: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        if compile_path(template)[0].match(path):
+            methods.update(m.upper() for m in operations if m.upper() in _METHODS)
+    return ", ".join(sorted(methods)) if methods else given
+
+
 def install(app: FastAPI) -> None:
     async def api_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
@@ -100,6 +116,9 @@ def install(app: FastAPI) -> None:
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         headers = dict(exc.headers) if exc.headers else None
+        if exc.status_code == 405:
+            headers = dict(headers or {})
+            headers["Allow"] = _allowed_methods(request, headers.get("Allow", ""))
         return error_response(exc.status_code, str(exc.detail), headers=headers)
 
     def mapped(status: int) -> Any:

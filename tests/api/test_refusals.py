@@ -196,6 +196,27 @@ def test_unknown_routes_and_methods_use_the_error_shape(api: Api) -> None:
     assert wrong.status_code == 405 and wrong.json()["error"]["code"] == "method_not_allowed"
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("OPTIONS", "/jobs", "GET, POST"),
+        ("DELETE", "/models/x/aliases/y", "GET, PUT"),
+        ("PATCH", "/datasets", "GET, POST"),
+        ("GET", "/models/x/predict", "POST"),
+        ("DELETE", "/healthz", "GET"),
+    ],
+)
+def test_405_allows_every_method_of_the_path(
+    api: Api, method: str, path: str, allowed: str
+) -> None:
+    """Two routes on one path (a read and a write, on different scopes' routers) are one
+    resource: its 405 names both methods, not only the first route's."""
+    response = api.client.request(method, path, headers=api.headers())
+    assert response.status_code == 405, response.text
+    assert response.headers["Allow"] == allowed
+    assert response.json()["error"]["code"] == "method_not_allowed"
+
+
 def test_oversized_json_body_is_413(local_rig: Rig) -> None:
     made = make_api(local_rig, max_request_bytes=1000)
     with made.client:
