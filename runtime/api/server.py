@@ -9,17 +9,39 @@ requests, and any byte cancels it). `HeaderTimeoutHttpTools` adds one to uvicorn
 protocol: a connection still waiting for a complete request head `header_timeout` seconds
 after it opened, or after its previous response, is closed. The deployed platforms' proxies
 have their own timeouts; this one protects the API wherever it runs without them.
+
+uvicorn's own answer at the concurrency limit is a plain-text 503. The protocol makes the
+same test (open connections, requests in flight) itself, in front of the app, and answers in
+the API's one JSON error shape instead (`busy`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import uvicorn
+from starlette.types import Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from runtime.api.errors import error_response
+from runtime.api.logs import reset_request_id, set_request_id
 from runtime.api.settings import ApiSettings
+
+BUSY_MESSAGE = "the API is at its limit of concurrent requests; retry shortly"
+
+
+async def busy(scope: Scope, receive: Receive, send: Send) -> None:
+    """The 503 at the concurrency limit, in the API's error shape (with its request id)."""
+    request_id = uuid.uuid4().hex
+    token = set_request_id(request_id)
+    try:
+        headers = {"Connection": "close", "Retry-After": "1", "X-Request-ID": request_id}
+        response = error_response(503, BUSY_MESSAGE, headers=headers)
+    finally:
+        reset_request_id(token)
+    await response(scope, receive, send)
 
 
 class HeaderTimeoutHttpTools(HttpToolsProtocol):
@@ -32,6 +54,24 @@ class HeaderTimeoutHttpTools(HttpToolsProtocol):
         # between requests or inside a head (a pipelined request already parsed is not).
         self._heads = 0
         self._responses = 0
+        # uvicorn's test, taken over so that the answer is `busy`, not its plain text.
+        limit, self.limit_concurrency = self.limit_concurrency, None
+        if limit is not None:
+            self.app = self._limited(self.app, limit)
+
+    def _limited(self, app: Any, limit: int) -> Any:
+        async def limited(scope: Scope, receive: Receive, send: Send) -> None:
+            # uvicorn tests before it starts the request's task; here that task is already
+            # in `tasks`, hence `>`.
+            if scope["type"] == "http" and (
+                len(self.connections) >= limit or len(self.tasks) > limit
+            ):
+                self.logger.warning("Exceeded concurrency limit.")
+                await busy(scope, receive, send)
+                return
+            await app(scope, receive, send)
+
+        return limited
 
     def _arm_header_timer(self) -> None:
         self._disarm_header_timer()

@@ -5,6 +5,7 @@ beyond the concurrency limit the server answers 503 at once."""
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import time
 from collections.abc import Iterator
@@ -14,6 +15,13 @@ from tests.support.api import make_api
 from tests.support.live import serving
 
 DEADLINE = 15.0  # >= 10x every timeout set below
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    data = b""
+    while chunk := sock.recv(4096):
+        data += chunk
+    return data
 
 
 def closed_by_server(sock: socket.socket, *, drip: bytes = b"", deadline: float = DEADLINE) -> bool:
@@ -66,7 +74,19 @@ def test_beyond_the_concurrency_limit_the_answer_is_503(local_rig: Rig) -> None:
         with connected(host, port), connected(host, port), connected(host, port) as third:
             third.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             third.settimeout(DEADLINE)
-            assert third.recv(4096).startswith(b"HTTP/1.1 503")
+            answer = read_until_closed(third)
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 503"), answer
+        headers = dict(line.decode().lower().split(": ", 1) for line in head.split(b"\r\n")[1:])
+        assert headers["content-type"] == "application/json"
+        # The API's one error shape, with the request id it also sends as a header.
+        assert json.loads(body) == {
+            "error": {
+                "code": "unavailable",
+                "message": "the API is at its limit of concurrent requests; retry shortly",
+                "request_id": headers["x-request-id"],
+            }
+        }
         with connected(host, port) as alone:
             alone.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             alone.settimeout(DEADLINE)
