@@ -182,15 +182,16 @@ class Registry:
         return [ModelVersion.of(doc) for doc in page.items]
 
     def resolve(self, model: str, ref: int | str | None = None) -> ModelVersion:
-        """A version by number, by alias, or (None / "latest") the newest one."""
-        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-            return self.get_version(model, int(ref))
-        if ref in (None, "latest"):
+        """A version by number (an int), by alias (a str), or (None) the newest one. The type
+        decides, never the text: an alias may be named "3" or "latest"."""
+        if isinstance(ref, int):
+            return self.get_version(model, ref)
+        if ref is None:
             latest = self.latest_version_number(model)
             if latest == 0:
                 raise NotFound(f"model {model!r} has no versions")
             return self.get_version(model, latest)
-        return self.get_version(model, self.get_alias(model, str(ref)).version)
+        return self.get_version(model, self.get_alias(model, ref).version)
 
     def load(self, version: ModelVersion, trainer: Trainer | None = None) -> tuple[Trainer, Any]:
         """The version's trainer and fitted model, after checking the artifact's SHA-256

@@ -53,14 +53,13 @@ class ModelServer:
         self.registry = registry
         self.check_seconds = check_seconds
         self.on_swap = on_swap or (lambda model, outcome: None)
-        self._entries: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, int | str], _Entry] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, model: str, ref: int | str) -> Served:
         """The model to answer with. `NotFound` if the model, alias or version does not exist
         (and nothing is loaded for it); `ModelUnavailable` if it cannot be loaded."""
-        key = (model, str(ref))
-        entry = self._entry(key)
+        entry = self._entry((model, ref))  # version 3 and an alias named "3" are two keys
         served = entry.served
         fresh = time.monotonic() - entry.checked_at < self.check_seconds
         if served is not None and (isinstance(ref, int) or fresh):
@@ -108,7 +107,7 @@ class ModelServer:
         thread.start()
         return thread
 
-    def _entry(self, key: tuple[str, str]) -> _Entry:
+    def _entry(self, key: tuple[str, int | str]) -> _Entry:
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:

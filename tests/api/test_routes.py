@@ -148,6 +148,17 @@ def test_train_promote_predict_rollback_and_lookup(api: Api) -> None:
     assert batch.status_code == 200, batch.text
     assert batch.json()["version"] == 1
     assert [p["value"] for p in batch.json()["predictions"]] == ["0", "1", "2"]
+    # An alias named "2" is that alias, not version 2, even with version 2 loaded already.
+    named = api.client.put(
+        "/models/iris/aliases/2", json={"version": 1, "expected_version": None}, headers=admin
+    )
+    assert named.status_code == 200, named.text
+    by_alias = api.client.post("/models/iris/predict?alias=2", json={"row": row()}, headers=predict)
+    assert by_alias.status_code == 200 and by_alias.json()["version"] == 1
+    by_version = api.client.post(
+        "/models/iris/predict?version=2", json={"row": row()}, headers=predict
+    )
+    assert by_version.status_code == 200 and by_version.json()["version"] == 2
 
     back = api.client.post(
         "/models/iris/aliases/production/rollback", json={"expected_version": 2}, headers=admin

@@ -91,6 +91,9 @@ def test_rollback_and_auto_promotion(env: Env) -> None:
     assert registry.maybe_promote(v2, alias="staging", metric="accuracy", direction="min")
     assert not registry.maybe_promote(v3, alias="staging", metric="accuracy", direction="min")
 
+    # A rollback needs a previous version: the alias's state, not the request, refuses it.
+    with pytest.raises(Conflict, match="no previous version to roll back to"):
+        registry.rollback("p", "staging")
     rolled = registry.rollback("p", "production")
     assert rolled.version == 1 and registry.resolve("p", "production").version == 1
     moves = [
@@ -98,6 +101,11 @@ def test_rollback_and_auto_promotion(env: Env) -> None:
     ]
     assert moves == [(None, 1), (1, 3), (3, 1)]
     assert registry.resolve("p").version == 3 and registry.resolve("p", 2).version == 2
+    # An alias is an alias whatever its text: "2" and "latest" are names, not references.
+    registry.move_alias("p", "2", 1, expected=None)
+    registry.move_alias("p", "latest", 2, expected=None)
+    assert registry.resolve("p", "2").version == 1 and registry.resolve("p", 2).version == 2
+    assert registry.resolve("p", "latest").version == 2 and registry.resolve("p").version == 3
     with pytest.raises(ValueError, match="not among"):
         registry.maybe_promote(v1, alias="production", metric="rmse", direction="min")
     with pytest.raises(ValueError, match="model name"):
