@@ -15,6 +15,7 @@ label and both are in the log.
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from collections import Counter
 from collections.abc import Sequence
@@ -40,6 +41,26 @@ from runtime.schema import ANNOTATIONS, DATASETS, RECORDS
 
 Label = str | int | float | bool
 MAX_LABEL_CHARS = 1000
+# What str.strip() removes, spelled out, so that one pattern means the same to Python's `re`
+# and to the ECMAScript regexes of JSON Schema: a text label holds something else.
+_BLANK = r"\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+LABEL_TEXT_PATTERN = f"[^{_BLANK}]"
+_LABEL_TEXT = re.compile(LABEL_TEXT_PATTERN)
+# The rules of `check_label` as JSON Schema (the API's published label type).
+LABEL_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {
+            "type": "string",
+            "maxLength": MAX_LABEL_CHARS,
+            "pattern": LABEL_TEXT_PATTERN,
+            "not": {"enum": sorted(MISSING)},
+        },
+        {"type": "number"},
+        {"type": "boolean"},
+    ],
+    "description": "A class name or a number; text must not be blank or read as missing "
+    "(such as 'NA' or 'null').",
+}
 
 
 @dataclass(frozen=True)
@@ -56,7 +77,7 @@ def check_label(label: Any) -> Label:
             raise InvalidLabel("a label must be a finite number")
         return label
     if isinstance(label, str):
-        if label in MISSING or not label.strip() or len(label) > MAX_LABEL_CHARS:
+        if label in MISSING or not _LABEL_TEXT.search(label) or len(label) > MAX_LABEL_CHARS:
             raise InvalidLabel(
                 f"a label must be 1..{MAX_LABEL_CHARS} characters and not read as missing "
                 f"(such as {sorted(MISSING)[1:4]}): {label[:40]!r}"

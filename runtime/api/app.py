@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from adapters.factory import build_adapters
 from adapters.ports import Adapters
 from adapters.settings import load_settings
-from runtime.api import docs, errors, ui
+from runtime.api import docs, errors, openapi, ui
 from runtime.api.auth import Authenticate, KeyVerifier
 from runtime.api.body_limit import Allowance, BodyLimit
 from runtime.api.metrics import ApiMetrics
@@ -93,6 +93,7 @@ def create_app(
         for router in routers:
             app.include_router(router)
     assert app.openapi_url is not None
+    openapi.install(app, settings)
     docs.install(app)
     ui.install(app)
     # Outermost last: request id and access log, then the key check, then body limits, so
@@ -104,6 +105,7 @@ def create_app(
             route: Allowance(settings.max_upload_bytes + datasets.ENVELOPE_BYTES, multipart=True)
             for route in datasets.CSV_ROUTES
         },
+        serves=lambda method, path: method in openapi.methods_at(app, path),
     )
     app.add_middleware(
         Authenticate,

@@ -2,8 +2,9 @@
 
 Every request body is capped at `default_bytes`, except on the routes given their own
 (the CSV upload and append; a route path may name parameters, `/datasets/{name}/rows`). A
-multipart body is accepted only on those routes: anywhere else it is a 415 before a byte is
-read. A declared Content-Length over the cap is a 413 before a byte is read; a body that
+multipart body is accepted only on those routes: on any other route it is a 415 before a
+byte is read (where no route serves the request, the app's 404 or 405 reads none of it
+either). A declared Content-Length over the cap is a 413 before a byte is read; a body that
 streams past the cap is cut off there and answered 413.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -43,11 +44,14 @@ class BodyLimit:
         app: ASGIApp,
         default_bytes: int,
         routes: Mapping[tuple[str, str], Allowance] | None = None,
+        serves: Callable[[str, str], bool] = lambda method, path: True,
     ) -> None:
+        """`serves(method, path)`: whether a route of the app answers that request."""
         self.app = app
         self.default = Allowance(default_bytes)
         self.routes = [(method, _path_pattern(path), allowance)
                        for (method, path), allowance in (routes or {}).items()]  # fmt: skip
+        self.serves = serves
 
     def allowance(self, method: str, path: str) -> Allowance:
         for route_method, pattern, allowance in self.routes:
@@ -67,7 +71,11 @@ class BodyLimit:
                 length = value
             elif name == b"content-type":
                 content_type = value.lower()
-        if content_type.startswith(b"multipart/") and not allowance.multipart:
+        if (
+            content_type.startswith(b"multipart/")
+            and not allowance.multipart
+            and self.serves(scope["method"], scope["path"])
+        ):
             await error_response(
                 415,
                 "multipart bodies are accepted only by the CSV routes "

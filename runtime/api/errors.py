@@ -17,10 +17,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import compile_path
 
 from adapters.errors import BackendUnavailable, Conflict, NotFound, TooLarge
 from runtime.api.logs import current_request_id
+from runtime.api.openapi import methods_at
 from runtime.api.serving import ModelUnavailable
 from runtime.datasets.task import InvalidLabel
 
@@ -38,9 +38,6 @@ _CODES = {
     422: "validation_error",
     503: "unavailable",
 }
-
-
-_METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"})
 
 
 class ErrorDetail(BaseModel):
@@ -96,11 +93,7 @@ def _allowed_methods(request: Request, given: str) -> str:
     """Every method the OpenAPI document gives the request's path. Starlette's 405 names only
     the first route whose path matched, but a path's read and write routes sit on different
     routers (one per scope). `given` (Starlette's) stands for paths outside the document."""
-    path = request.scope["path"]
-    methods: set[str] = set()
-    for template, operations in request.app.openapi()["paths"].items():
-        if compile_path(template)[0].match(path):
-            methods.update(m.upper() for m in operations if m.upper() in _METHODS)
+    methods = methods_at(request.app, request.scope["path"])
     return ", ".join(sorted(methods)) if methods else given
 
 

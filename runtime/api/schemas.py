@@ -4,14 +4,17 @@ runtime.names, so the API refuses exactly the names the runtime would."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
+from runtime.labels import LABEL_SCHEMA
 from runtime.names import JobId, Name
 
 Scalar = str | int | float | bool | None
 Label = str | int | float | bool
+# A label as a request gives it: the schema states runtime.labels.check_label's rules.
+LabelValue = Annotated[Label, WithJsonSchema(LABEL_SCHEMA)]
 
 
 class Strict(BaseModel):
@@ -154,17 +157,21 @@ class DatasetDeleted(BaseModel):
 
 
 class LabelIn(Strict):
-    label: Label
+    label: LabelValue
     new_class: bool = NEW_CLASS
 
 
 class RecordLabelIn(Strict):
     record_id: str = Field(min_length=1, max_length=400)
-    label: Label
+    label: LabelValue
+
+
+# The most items a batch may hold: `max_batch_rows`, a setting (runtime.api.openapi).
+BATCH: dict[str, Any] = {"x-max-items-setting": "max_batch_rows"}
 
 
 class BulkLabelsIn(Strict):
-    labels: list[RecordLabelIn] = Field(min_length=1)
+    labels: list[RecordLabelIn] = Field(min_length=1, json_schema_extra=BATCH)
     new_class: bool = NEW_CLASS
 
 
@@ -359,7 +366,7 @@ class PredictIn(Strict):
 
 
 class BatchPredictIn(Strict):
-    rows: list[dict[str, Scalar]] = Field(min_length=1)
+    rows: list[dict[str, Scalar]] = Field(min_length=1, json_schema_extra=BATCH)
 
 
 class Prediction(BaseModel):
@@ -416,7 +423,7 @@ class StoredPredictionPage(BaseModel):
 
 
 class LookupIn(Strict):
-    record_ids: list[str] = Field(min_length=1)
+    record_ids: list[str] = Field(min_length=1, json_schema_extra=BATCH)
 
 
 class LookupOut(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from adapters.ports import Adapters
 from runtime import batch_predict, jobs
@@ -18,6 +18,16 @@ from runtime.registry import Registry
 
 
 class BatchPredictJobIn(JobRequest):
+    # The schema says what `submit` refuses: a version and an alias together (null is none).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "not": {
+                "required": ["version", "alias"],
+                "properties": {"version": {"type": "integer"}, "alias": {"type": "string"}},
+            }
+        }
+    )
+
     type: Literal["batch_predict"]
     dataset: Name
     model: Name

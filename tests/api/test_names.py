@@ -1,5 +1,6 @@
 """Names are matched whole: a trailing newline (`$` matches before one) is refused
-everywhere a name is taken, rather than creating "xss\\n" beside "xss"."""
+everywhere a name is taken, rather than creating "xss\\n" beside "xss". A name in a path is
+checked against the pattern the OpenAPI document gives it (422, as any invalid request)."""
 
 from __future__ import annotations
 
@@ -25,8 +26,8 @@ def test_names_with_a_trailing_newline_are_refused(rig_api: Api) -> None:
             json={"version": 1, "expected_version": None},
             headers=admin,
         ),
-        400,
-        "alias name must match",
+        422,
+        "path.alias: String should match pattern",
     )
     refused(
         api,
@@ -35,10 +36,10 @@ def test_names_with_a_trailing_newline_are_refused(rig_api: Api) -> None:
             json={"version": 1, "expected_version": None},
             headers=admin,
         ),
-        400,
-        "model name must match",
+        422,
+        "path.model: String should match pattern",
     )
-    refused(api, lambda: api.client.get("/datasets/iris%0A", headers=read), 404, "not found")
+    refused(api, lambda: api.client.get("/datasets/iris%0A", headers=read), 422, "path.name")
     refused(
         api,
         lambda: api.client.post(

@@ -13,6 +13,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from runtime.api.errors import ApiError
+from runtime.api.params import DatasetName, Limit, PageToken
 from runtime.api.routing import scoped_router
 from runtime.api.schemas import (
     DatasetDeleted,
@@ -46,6 +47,7 @@ UPLOAD_BODY = {
             "schema": {
                 "type": "object",
                 "required": ["file", "name"],
+                "additionalProperties": False,
                 "properties": {
                     "file": {"type": "string", "format": "binary", "description": "The CSV."},
                     "name": {"type": "string", "pattern": NAME_PATTERN},
@@ -78,6 +80,7 @@ APPEND_BODY = {
             "schema": {
                 "type": "object",
                 "required": ["file"],
+                "additionalProperties": False,
                 "properties": {
                     "file": {
                         "type": "string",
@@ -181,7 +184,9 @@ async def upload(request: Request, app: AppState = Depends(state)) -> dict[str, 
 
 
 @writes.post("/{name}/rows", response_model=DatasetOut, openapi_extra={"requestBody": APPEND_BODY})
-async def append(name: str, request: Request, app: AppState = Depends(state)) -> dict[str, Any]:
+async def append(
+    name: DatasetName, request: Request, app: AppState = Depends(state)
+) -> dict[str, Any]:
     """Append rows to a dataset (multipart form: `file`, a CSV with the dataset's columns in
     any order, the target optional; and `new_class`). Checked like an upload; a label
     outside the label set is a 422 unless `new_class`. The dataset's `revision` goes up by
@@ -198,8 +203,8 @@ async def append(name: str, request: Request, app: AppState = Depends(state)) ->
 
 @reads.get("", response_model=DatasetPage)
 def list_datasets(
-    limit: int = Query(100, ge=1, le=1000),
-    page_token: str | None = Query(None, max_length=2000),
+    limit: Limit = 100,
+    page_token: PageToken = None,
     app: AppState = Depends(state),
 ) -> dict[str, Any]:
     page = store.list_datasets(app.adapters.documents, limit=limit, page_token=page_token)
@@ -207,14 +212,14 @@ def list_datasets(
 
 
 @reads.get("/{name}", response_model=DatasetOut)
-def describe(name: str, app: AppState = Depends(state)) -> dict[str, Any]:
+def describe(name: DatasetName, app: AppState = Depends(state)) -> dict[str, Any]:
     """Columns and their kinds, row count, label counts, task and label set."""
     return store.get_dataset(app.adapters.documents, name, ready=False)
 
 
 @reads.get("/{name}/preview", response_model=DatasetPreview)
 def preview(
-    name: str,
+    name: DatasetName,
     rows: int = Query(20, ge=1, le=explore.PREVIEW_MAX_ROWS, description="How many rows."),
     app: AppState = Depends(state),
 ) -> dict[str, Any]:
@@ -223,7 +228,7 @@ def preview(
 
 
 @reads.get("/{name}/stats", response_model=DatasetStats)
-def stats(name: str, app: AppState = Depends(state)) -> dict[str, Any]:
+def stats(name: DatasetName, app: AppState = Depends(state)) -> dict[str, Any]:
     """Per column (all but the target and the record ids): missing and present counts;
     numbers: min, max, mean; other values: how many distinct (null: more than 10000) and the
     most frequent. The target's counts are the current labels'. Computed once per file."""
@@ -231,7 +236,7 @@ def stats(name: str, app: AppState = Depends(state)) -> dict[str, Any]:
 
 
 @writes.delete("/{name}", response_model=DatasetDeleted)
-def delete(name: str, app: AppState = Depends(state)) -> dict[str, Any]:
+def delete(name: DatasetName, app: AppState = Depends(state)) -> dict[str, Any]:
     """Delete a dataset with its records, annotations, stored predictions and files. Model
     versions and their artifacts stay, and so do the training snapshots versions name."""
     return delete_dataset(app.adapters, name)

@@ -16,6 +16,7 @@ from pydantic import Field
 
 from adapters.errors import NotFound
 from runtime import jobs
+from runtime.api.params import JobId, Limit, PageToken
 from runtime.api.routing import caller, scoped_router
 from runtime.api.schemas import JobOut, JobPage
 from runtime.api.state import AppState, state
@@ -55,7 +56,7 @@ def routers(job_types: Mapping[str, JobType]) -> tuple[APIRouter, ...]:
         return job.to_json()
 
     @reads.get("/{job_id}", response_model=JobOut)
-    def get_job(job_id: str, app: AppState = Depends(state)) -> dict[str, Any]:
+    def get_job(job_id: JobId, app: AppState = Depends(state)) -> dict[str, Any]:
         try:
             return jobs.get(app.adapters.documents, job_id).to_json()
         except (NotFound, ValueError):
@@ -65,8 +66,8 @@ def routers(job_types: Mapping[str, JobType]) -> tuple[APIRouter, ...]:
     def list_jobs(
         state_: str | None = Query(None, alias="state", pattern=one_of(STATES)),
         type_: str | None = Query(None, alias="type", pattern=one_of(job_types)),
-        limit: int = Query(100, ge=1, le=1000),
-        page_token: str | None = Query(None, max_length=2000),
+        limit: Limit = 100,
+        page_token: PageToken = None,
         app: AppState = Depends(state),
     ) -> dict[str, Any]:
         """Newest first, in one state or across all of them. The type filter applies within

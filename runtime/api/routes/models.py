@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Depends, Query
+from fastapi import Depends
 from fastapi.responses import Response, StreamingResponse
 
+from runtime.api.params import AliasName, Limit, ModelName, PageToken, Version
 from runtime.api.routing import caller, scoped_router
 from runtime.api.schemas import (
     AliasHistory,
@@ -31,9 +32,9 @@ routers = (reads, writes)
 
 @reads.get("/versions", response_model=VersionPage)
 def list_versions(
-    model: str,
-    limit: int = Query(100, ge=1, le=1000),
-    page_token: str | None = Query(None, max_length=2000),
+    model: ModelName,
+    limit: Limit = 100,
+    page_token: PageToken = None,
     app: AppState = Depends(state),
 ) -> dict[str, Any]:
     """Versions, newest first, with their metrics (each version's model card: GET it)."""
@@ -42,7 +43,9 @@ def list_versions(
 
 
 @reads.get("/versions/{version}", response_model=VersionOut)
-def get_version(model: str, version: int, app: AppState = Depends(state)) -> dict[str, Any]:
+def get_version(
+    model: ModelName, version: Version, app: AppState = Depends(state)
+) -> dict[str, Any]:
     """One version with its model card: parameters, training and evaluation rows, dataset
     snapshot, per-class metrics and confusion matrix (or residuals), feature importance."""
     return app.registry.get_version(model, version).to_json()
@@ -54,7 +57,7 @@ ZIP_FILE: dict[int | str, dict[str, Any]] = {
 
 
 @reads.get("/versions/{version}/export", response_class=Response, responses=ZIP_FILE)
-def export(model: str, version: int, app: AppState = Depends(state)) -> Response:
+def export(model: ModelName, version: Version, app: AppState = Depends(state)) -> Response:
     """The version as a zip: its artifact (checked against its SHA-256), its compiled
     artifact and model card when it has them, `version.json` (its record), `SHA256SUMS`
     and a README on loading them elsewhere."""
@@ -67,20 +70,20 @@ def export(model: str, version: int, app: AppState = Depends(state)) -> Response
 
 
 @reads.get("/aliases", response_model=AliasList)
-def list_aliases(model: str, app: AppState = Depends(state)) -> dict[str, Any]:
+def list_aliases(model: ModelName, app: AppState = Depends(state)) -> dict[str, Any]:
     """Every alias of the model and the version it points at, by alias name."""
     return {"items": [alias.to_json() for alias in app.registry.aliases(model)]}
 
 
 @reads.get("/aliases/{alias}", response_model=AliasOut)
-def get_alias(model: str, alias: str, app: AppState = Depends(state)) -> dict[str, Any]:
+def get_alias(model: ModelName, alias: AliasName, app: AppState = Depends(state)) -> dict[str, Any]:
     return app.registry.get_alias(model, alias).to_json()
 
 
 @writes.put("/aliases/{alias}", response_model=AliasOut)
 def move_alias(
-    model: str,
-    alias: str,
+    model: ModelName,
+    alias: AliasName,
     body: MoveAliasIn,
     app: AppState = Depends(state),
     key: ApiKey = Depends(caller),
@@ -95,8 +98,8 @@ def move_alias(
 
 @writes.post("/aliases/{alias}/rollback", response_model=AliasOut)
 def rollback(
-    model: str,
-    alias: str,
+    model: ModelName,
+    alias: AliasName,
     body: RollbackIn,
     app: AppState = Depends(state),
     key: ApiKey = Depends(caller),
@@ -117,5 +120,7 @@ def rollback(
 
 
 @reads.get("/aliases/{alias}/history", response_model=AliasHistory)
-def alias_history(model: str, alias: str, app: AppState = Depends(state)) -> dict[str, Any]:
+def alias_history(
+    model: ModelName, alias: AliasName, app: AppState = Depends(state)
+) -> dict[str, Any]:
     return {"items": app.registry.alias_history(model, alias)}

@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse
 
 from runtime import features
 from runtime.api.errors import ApiError
+from runtime.api.params import ModelName
 from runtime.api.routing import scoped_router
 from runtime.api.schemas import (
     BatchPredictIn,
@@ -78,7 +79,7 @@ async def _predict(
 
 @router.post("/predict", response_model=PredictOut)
 async def predict(
-    model: str,
+    model: ModelName,
     body: PredictIn,
     alias: str | None = ALIAS,
     version: int | None = VERSION,
@@ -99,7 +100,7 @@ async def predict(
 
 @router.post("/predict/batch", response_model=BatchPredictOut)
 async def predict_batch(
-    model: str,
+    model: ModelName,
     body: BatchPredictIn,
     alias: str | None = ALIAS,
     version: int | None = VERSION,

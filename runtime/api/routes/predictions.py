@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Depends, Query
+from fastapi import Depends
 
 from runtime import batch_predict
 from runtime.api.errors import ApiError
+from runtime.api.params import DatasetName, Limit, PageToken, RecordId
 from runtime.api.routing import scoped_router
 from runtime.api.schemas import LookupIn, LookupOut, StoredPrediction, StoredPredictionPage
 from runtime.api.state import AppState, state
@@ -25,9 +26,9 @@ routers = (router,)
 
 @router.get("", response_model=StoredPredictionPage)
 def list_predictions(
-    name: str,
-    limit: int = Query(100, ge=1, le=1000),
-    page_token: str | None = Query(None, max_length=2000),
+    name: DatasetName,
+    limit: Limit = 100,
+    page_token: PageToken = None,
     app: AppState = Depends(state),
 ) -> dict[str, Any]:
     page = batch_predict.list_predictions(app.adapters, name, limit=limit, page_token=page_token)
@@ -35,12 +36,14 @@ def list_predictions(
 
 
 @router.get("/{record_id}", response_model=StoredPrediction)
-def get_prediction(name: str, record_id: str, app: AppState = Depends(state)) -> dict[str, Any]:
+def get_prediction(
+    name: DatasetName, record_id: RecordId, app: AppState = Depends(state)
+) -> dict[str, Any]:
     return batch_predict.get_prediction(app.adapters, name, record_id)
 
 
 @router.post("/lookup", response_model=LookupOut)
-def lookup(name: str, body: LookupIn, app: AppState = Depends(state)) -> dict[str, Any]:
+def lookup(name: DatasetName, body: LookupIn, app: AppState = Depends(state)) -> dict[str, Any]:
     """Stored predictions of many records; ids without one are listed as missing."""
     if len(body.record_ids) > app.settings.max_batch_rows:
         raise ApiError(413, f"at most {app.settings.max_batch_rows} record ids per lookup")

@@ -10,6 +10,7 @@ from fastapi import Depends, Query
 
 from runtime import labels, suggestions
 from runtime.api.errors import ApiError
+from runtime.api.params import DatasetName, Limit, PageToken, RecordId
 from runtime.api.routing import caller, scoped_router
 from runtime.api.schemas import (
     AnnotationPage,
@@ -35,7 +36,7 @@ routers = (reads, labellers, writes)
 
 @reads.get("/records", response_model=RecordPage)
 def list_records(
-    name: str,
+    name: DatasetName,
     unlabelled: bool = Query(False, description="Only records still waiting for a label."),
     order: Order = Query(
         "record_id",
@@ -43,8 +44,8 @@ def list_records(
         "then the records without one by id. A page may then hold fewer than `limit` items: "
         "follow `next_token` until it is null.",
     ),
-    limit: int = Query(100, ge=1, le=1000),
-    page_token: str | None = Query(None, max_length=2000),
+    limit: Limit = 100,
+    page_token: PageToken = None,
     app: AppState = Depends(state),
 ) -> dict[str, Any]:
     """A dataset's records, each with its suggestion (its stored prediction) if it has one."""
@@ -60,7 +61,9 @@ def list_records(
 
 
 @reads.get("/records/{record_id}", response_model=RecordOut)
-def get_record(name: str, record_id: str, app: AppState = Depends(state)) -> dict[str, Any]:
+def get_record(
+    name: DatasetName, record_id: RecordId, app: AppState = Depends(state)
+) -> dict[str, Any]:
     """One record, its values, label and suggestion."""
     return suggestions.get_record(app.adapters.documents, name, record_id)
 
@@ -86,8 +89,8 @@ def _labelled(
 
 @labellers.put("/records/{record_id}/label", response_model=RecordOut)
 def set_label(
-    name: str,
-    record_id: str,
+    name: DatasetName,
+    record_id: RecordId,
     body: LabelIn,
     app: AppState = Depends(state),
     key: ApiKey = Depends(caller),
@@ -102,7 +105,7 @@ def set_label(
 
 @labellers.post("/labels", response_model=LabelsOut)
 def set_labels(
-    name: str,
+    name: DatasetName,
     body: BulkLabelsIn,
     app: AppState = Depends(state),
     key: ApiKey = Depends(caller),
@@ -119,9 +122,9 @@ def set_labels(
 
 @reads.get("/annotations", response_model=AnnotationPage)
 def list_annotations(
-    name: str,
-    limit: int = Query(100, ge=1, le=1000),
-    page_token: str | None = Query(None, max_length=2000),
+    name: DatasetName,
+    limit: Limit = 100,
+    page_token: PageToken = None,
     app: AppState = Depends(state),
 ) -> dict[str, Any]:
     """Who labelled what and when, newest first."""
@@ -131,7 +134,10 @@ def list_annotations(
 
 @writes.post("/retrain", status_code=202, response_model=JobOut)
 def retrain(
-    name: str, body: RetrainIn, app: AppState = Depends(state), key: ApiKey = Depends(caller)
+    name: DatasetName,
+    body: RetrainIn,
+    app: AppState = Depends(state),
+    key: ApiKey = Depends(caller),
 ) -> dict[str, Any]:
     """Enqueue a training job on the dataset's current labels."""
     job = enqueue_training(
