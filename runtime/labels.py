@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.errors import Conflict
 from adapters.ports import Adapters, Document, DocumentStore, Page
 from runtime.clock import now
 from runtime.datasets.csvfile import MISSING
@@ -127,7 +128,7 @@ def set_labels(
     documents = adapters.documents
     described = get_dataset(documents, dataset)
     if not described.get("target"):
-        raise ValueError(f"dataset {dataset!r} has no target column to label")
+        raise Conflict(f"dataset {dataset!r} has no target column to label")  # its state: 409
     if not labels:
         raise ValueError("no labels given")
     counted_ids = Counter(record_id for record_id, _ in labels)

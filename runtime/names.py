@@ -5,9 +5,9 @@ schemas declare the same patterns, so both refuse the same names."""
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 JOB_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
@@ -17,6 +17,16 @@ _JOB_ID = re.compile(JOB_ID_PATTERN)
 # The same rules as pydantic types, for request bodies.
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 JobId = Annotated[str, Field(pattern=JOB_ID_PATTERN)]
+
+
+def _whole(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# A model version number in a request body: an integer as JSON Schema has it (3.0 is one;
+# strict bodies take no string or boolean for it), from 1. (Field before the validator: the
+# other way round, pydantic writes `ge` where the schema needs `minimum`.)
+VersionNumber = Annotated[int, Field(ge=1), BeforeValidator(_whole)]
 
 
 def check_name(kind: str, name: str) -> None:

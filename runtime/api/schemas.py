@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from runtime.labels import LABEL_SCHEMA
-from runtime.names import JobId, Name
+from runtime.names import JobId, Name, VersionNumber
 
 Scalar = str | int | float | bool | None
 Label = str | int | float | bool
@@ -18,7 +18,10 @@ LabelValue = Annotated[Label, WithJsonSchema(LABEL_SCHEMA)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A request body: no unknown fields, and no value coerced from another JSON type (`0`
+    is not `false`, `"3"` not `3`): what the published schema allows, nothing more."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class Health(BaseModel):
@@ -343,15 +346,15 @@ class AliasHistory(BaseModel):
 
 
 class MoveAliasIn(Strict):
-    version: int = Field(ge=1)
-    expected_version: int | None = Field(
-        None, ge=1, description="The version the alias holds now (null: it must not exist)."
+    version: VersionNumber
+    expected_version: VersionNumber | None = Field(
+        None, description="The version the alias holds now (null: it must not exist)."
     )
     reason: str = Field("", max_length=500)
 
 
 class RollbackIn(Strict):
-    expected_version: int = Field(ge=1, description="The version the alias holds now.")
+    expected_version: VersionNumber = Field(description="The version the alias holds now.")
     reason: str = Field("rollback", max_length=500)
     to_version: int | None = Field(
         None,

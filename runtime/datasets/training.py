@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Mapping
 from typing import Any
 
+from adapters.errors import Conflict
 from adapters.ports import Adapters, DocumentStore
 from runtime import jobs
 from runtime.clock import now
@@ -26,7 +27,8 @@ def labelled_snapshot(adapters: Adapters, dataset: Mapping[str, Any]) -> Dataset
     under its content hash: the exact data a training job saw stays readable."""
     name, target = dataset["name"], dataset.get("target")
     if not target:
-        raise ValueError(f"dataset {name!r} has no target column; it cannot be trained on")
+        # The dataset's state, not the request, stands in the way: a conflict (409).
+        raise Conflict(f"dataset {name!r} has no target column; it cannot be trained on")
     labels = {
         str(doc.data["record_id"]): doc.data["label"]
         for doc in iter_records(adapters.documents, name)

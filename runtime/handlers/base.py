@@ -32,7 +32,7 @@ class JobRequest(BaseModel):
     """The body of `POST /jobs` for one job type. A subclass adds `type: Literal[<name>]`
     (the discriminator) and the type's own fields."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # as runtime.api.schemas.Strict
 
     job_id: JobId | None = None
 

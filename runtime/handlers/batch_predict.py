@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
 from adapters.ports import Adapters
 from runtime import batch_predict, jobs
@@ -13,7 +13,7 @@ from runtime.datasets.ref import DatasetRef
 from runtime.datasets.store import get_dataset, source_ref
 from runtime.handlers.base import JobContext, JobRequest, JobType, Result
 from runtime.jobs import Job
-from runtime.names import Name
+from runtime.names import Name, VersionNumber
 from runtime.registry import Registry
 
 
@@ -31,7 +31,7 @@ class BatchPredictJobIn(JobRequest):
     type: Literal["batch_predict"]
     dataset: Name
     model: Name
-    version: int | None = Field(None, ge=1)
+    version: VersionNumber | None = None
     alias: Name | None = None
 
 
