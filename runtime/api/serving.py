@@ -81,7 +81,7 @@ class ModelServer:
     def cached(self, model: str, ref: int | str) -> Served | None:
         """What `get` would answer without any I/O (a loaded version, or an alias checked
         within `check_seconds`), else None: safe to call on the event loop."""
-        key = (model, str(ref))
+        key = (model, ref)  # as in `get`: version 3 and an alias named "3" are two keys
         with self._lock:
             entry = self._entries.get(key)
             if entry is None or entry.served is None:
