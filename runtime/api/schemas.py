@@ -356,9 +356,8 @@ class MoveAliasIn(Strict):
 class RollbackIn(Strict):
     expected_version: VersionNumber = Field(description="The version the alias holds now.")
     reason: str = Field("rollback", max_length=500)
-    to_version: int | None = Field(
+    to_version: VersionNumber | None = Field(
         None,
-        ge=1,
         description="Go straight back to this version, one the alias held before (default: "
         "one step back through the alias's history; repeated rollbacks walk further back).",
     )
@@ -378,7 +377,9 @@ class Prediction(BaseModel):
 
 
 class PredictByIdIn(Strict):
-    record_ids: list[str] = Field(min_length=1, description="Ids of records of the dataset.")
+    record_ids: list[str] = Field(
+        min_length=1, json_schema_extra=BATCH, description="Ids of records of the dataset."
+    )
     dataset: Name | None = Field(
         None, description="Whose records (default: the dataset the version was trained on)."
     )

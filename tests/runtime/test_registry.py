@@ -92,7 +92,7 @@ def test_rollback_and_auto_promotion(env: Env) -> None:
     assert not registry.maybe_promote(v3, alias="staging", metric="accuracy", direction="min")
 
     # A rollback needs a previous version: the alias's state, not the request, refuses it.
-    with pytest.raises(Conflict, match="no previous version to roll back to"):
+    with pytest.raises(Conflict, match="no earlier version to roll back to"):
         registry.rollback("p", "staging")
     rolled = registry.rollback("p", "production")
     assert rolled.version == 1 and registry.resolve("p", "production").version == 1

@@ -125,7 +125,7 @@ async def predict_batch(
 
 @router.post("/predict/by-id", response_model=PredictByIdOut)
 async def predict_by_id(
-    model: str,
+    model: ModelName,
     body: PredictByIdIn,
     alias: str | None = ALIAS,
     version: int | None = VERSION,
