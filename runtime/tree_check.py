@@ -10,8 +10,9 @@ code indexes:
 - the node array: one dimension, at least one node, the exact record dtype;
 - internal nodes (`is_leaf == 0`): both children inside the array and after the node
   itself (scikit-learn numbers nodes depth first, so every walk ends), every node but the
-  root the child of exactly one internal node (one tree: leaves = internal nodes + 1);
-- feature indices below the owning estimator's `n_features_in_`;
+  root the child of exactly one internal node (one tree), feature indices below the owning
+  estimator's `n_features_in_`: `runtime.tree_links`, the check the compiled path's tree
+  arrays pass too;
 - categorical splits: `bitset_idx` inside the bitset arrays, which are (n, 8) uint32, and
   the split's feature known as categorical to the estimator's bin mapper (predict reads
   `known_cat_bitsets[f_idx_map[feature_idx]]`);
@@ -32,6 +33,8 @@ import numpy as np
 from sklearn.ensemble._hist_gradient_boosting.common import PREDICTOR_RECORD_DTYPE
 from sklearn.ensemble._hist_gradient_boosting.gradient_boosting import BaseHistGradientBoosting
 from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
+
+from runtime.tree_links import check_links
 
 
 class UnsafeTree(ValueError):
@@ -125,19 +128,15 @@ def _check_tree(
     count = len(nodes)
     if count == 0:
         raise UnsafeTree(f"{where}: no nodes")
+    try:
+        check_links(
+            np.array([0, count]), nodes["is_leaf"], nodes["left"], nodes["right"],
+            nodes["feature_idx"], width=n_features,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise UnsafeTree(f"{where}: {exc}") from None
     internal = np.flatnonzero(nodes["is_leaf"] == 0)
-    left = nodes["left"][internal].astype(np.int64)
-    right = nodes["right"][internal].astype(np.int64)
-    if internal.size and (left.max() >= count or right.max() >= count):
-        raise UnsafeTree(f"{where}: a child index is past the {count} nodes")
-    if np.any(left <= internal) or np.any(right <= internal):
-        raise UnsafeTree(f"{where}: a child index does not come after its parent")
-    parents = np.bincount(np.concatenate([left, right]), minlength=count)
-    if parents[0] != 0 or np.any(parents[1:] != 1):
-        raise UnsafeTree(f"{where}: the nodes do not form one tree")
     features = nodes["feature_idx"][internal].astype(np.int64)
-    if features.size and (features.min() < 0 or features.max() >= n_features):
-        raise UnsafeTree(f"{where}: a feature index is outside 0..{n_features - 1}")
     bitsets = {}
     for name in ("raw_left_cat_bitsets", "binned_left_cat_bitsets"):
         array = getattr(tree, name, None)

@@ -1,10 +1,11 @@
 """Tree ensembles: node arrays checked in numpy, then scored by treelite's GTIL.
 
 The artifact holds each tree's nodes as plain arrays (children as indices local to their
-tree). `check_trees` proves them a forest before treelite sees them: every child index lies
-after its parent and inside its tree (so no cycle and no out-of-range read), every node but
-a root has exactly one parent, every feature index is below the model's width, and leaf
-values are finite. Only then is the treelite model built, node by node, with its public
+tree). `check_trees` proves them a forest before treelite sees them (`runtime.tree_links`,
+the check the loaded scikit-learn trees pass too): every child index lies after its parent
+and inside its tree (so no cycle and no out-of-range read), every node but a root has
+exactly one parent, every feature index is below the model's width; and leaf values are
+finite. Only then is the treelite model built, node by node, with its public
 ModelBuilder (which checks the structure again).
 
 Two engines walk the same checked arrays. Small inputs (a single request) go to treelite's
@@ -35,6 +36,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from runtime.tree_links import check_links
 
 # From this many rows on, the per-tree walker beats GTIL (per-call cost against per-row).
 TABLE_ROWS = 64
@@ -92,26 +95,12 @@ def check_trees(trees: TreeArrays, *, width: int, outputs: int) -> None:
         raise ValueError("tree offsets do not partition the node arrays")
     if ((trees.is_leaf > 1) | (trees.default_left > 1)).any():
         raise ValueError("leaf and default-left flags must be 0 or 1")
-    tree_of = np.repeat(np.arange(n_trees), sizes)
-    local = np.arange(n_nodes) - offsets[tree_of]
-    size = sizes[tree_of]
+    check_links(offsets, trees.is_leaf, trees.left, trees.right, trees.feature, width=width)
     split = trees.is_leaf == 0
-    left, right = trees.left[split].astype(np.int64), trees.right[split].astype(np.int64)
-    parent, bound = local[split], size[split]
-    if ((left <= parent) | (right <= parent) | (left >= bound) | (right >= bound)).any():
-        raise ValueError("a child index is not after its parent inside its tree")
-    feature = trees.feature[split]
-    if ((feature < 0) | (feature >= width)).any():
-        raise ValueError(f"a split's feature index is outside [0, {width})")
     if np.isnan(trees.threshold[split]).any():
         raise ValueError("a split's threshold is NaN")
     if not np.isfinite(trees.value[~split]).all():
         raise ValueError("a leaf value is not finite")
-    base = offsets[:-1][tree_of[split]]
-    parents = np.bincount(np.concatenate([base + left, base + right]), minlength=n_nodes)
-    roots = offsets[:-1]
-    if parents[roots].any() or (np.delete(parents, roots) != 1).any():
-        raise ValueError("a node is not reached exactly once from its tree's root")
 
 
 class TreeScorer:

@@ -89,12 +89,12 @@ def stray_tree(model: Any) -> None:
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (child_past_the_end, "a child index is past the"),
+        (child_past_the_end, "a child index is past the end of its tree"),
         (child_before_parent, "a child index does not come after its parent"),
-        (shared_child, "the nodes do not form one tree"),
-        (feature_past_the_row, "a feature index is outside 0.."),
-        (negative_feature, "a feature index is outside 0.."),
-        (fewer_features_declared, "a feature index is outside 0..0"),
+        (shared_child, "a node is not reached exactly once from its tree's root"),
+        (feature_past_the_row, "a split's feature index is outside [0, "),
+        (negative_feature, "a split's feature index is outside [0, "),
+        (fewer_features_declared, "a split's feature index is outside [0, 1)"),
         (categorical_bitset_out_of_range, "bitset index is out of range"),
         (categorical_split_on_numeric_feature, "a categorical split is on a non-categorical"),
         (narrow_bitsets, "raw_left_cat_bitsets is not an (n, 8) uint32 array"),
