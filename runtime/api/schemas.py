@@ -363,12 +363,23 @@ class RollbackIn(Strict):
     )
 
 
+ROW = (
+    "Every feature of the version's input schema, and nothing else; null is a missing value. "
+    "A numeric feature takes a number; a categorical one a string (a number is compared as "
+    'its text). A boolean feature (categories "False" and "True") takes true or false, or '
+    'the text "true"/"True"/"TRUE" or "false"/"False"/"FALSE"; anything else (1, "yes") is '
+    "refused (422), as is a row that does not fit, naming the row's index and the feature."
+)
+
+
 class PredictIn(Strict):
-    row: dict[str, Scalar]
+    row: dict[str, Scalar] = Field(description=ROW)
 
 
 class BatchPredictIn(Strict):
-    rows: list[dict[str, Scalar]] = Field(min_length=1, json_schema_extra=BATCH)
+    rows: list[dict[str, Scalar]] = Field(
+        min_length=1, json_schema_extra=BATCH, description=f"Rows, each as `row`: {ROW}"
+    )
 
 
 class Prediction(BaseModel):

@@ -1,8 +1,9 @@
 """The checks an upload passes before anything is written.
 
-An upload is checked in full, streaming: UTF-8, a header of unique non-empty names, every
-row as wide as the header, the target column present when the data is labelled, record ids
-present, unique and usable as document ids, every record under the document ceiling.
+An upload is checked in full, streaming: UTF-8 with no NUL byte, a header of unique
+non-empty names, every row as wide as the header, the target column present when the data is
+labelled, record ids present, unique and usable as document ids, every record under the
+document ceiling.
 """
 
 from __future__ import annotations
@@ -98,6 +99,12 @@ def csv_rows(binary: IO[bytes]) -> Generator[tuple[int, list[str]], None, None]:
     try:
         for fields in reader:
             if fields:
+                # Python's csv module takes NUL as a character since 3.11; no text holds
+                # one, and tools that read C strings would cut a value short at it.
+                if any("\x00" in f for f in fields):
+                    raise InvalidDataset(
+                        f"line {reader.line_num}: a NUL byte (\\x00); a CSV file is text"
+                    )
                 yield reader.line_num, fields
     except UnicodeDecodeError as exc:
         raise InvalidDataset(

@@ -4,9 +4,13 @@ table is built or any model is touched.
 A row must name every feature of the schema and nothing else (`null` is a missing value,
 which the model imputes; so is NaN). A numeric feature takes a JSON number (not a string,
 not a boolean, finite and representable as a float64); a categorical feature takes a
-string, or a number or boolean, which is compared as its text (`true` is the category "True", as a
-CSV column of booleans was read at training). Each refusal is a `RowError` naming the row's
-index and the feature. The result holds only the schema's features, as float / str / None,
+string, or a number or boolean, which is compared as its text. A boolean feature (a
+categorical one whose categories are only "True" and "False": pandas read the CSV column as
+booleans at training) takes `true`/`false` or the words pandas reads as booleans in a CSV
+(`"true"`, `"True"`, `"TRUE"` and the same for false), normalised to its categories; any
+other value (`1`, `"yes"`, `"t"`) is ambiguous and refused, where it used to become an
+unknown category that the model silently ignored. Each refusal is a `RowError` naming the
+row's index and the feature. The result holds only the schema's features, as float / str / None,
 so the caller never builds more columns than the model has.
 
 Many rows are checked column by column (`RowSchema.columns`): every row a dict with exactly
@@ -29,6 +33,13 @@ import numpy as np
 
 # How many offending names an error message lists.
 LISTED = 5
+# pandas' C parser reads exactly these words as booleans (its default true_values and
+# false_values), so a boolean column's categories are "True" and "False" whichever was used.
+BOOLEAN_WORDS = {
+    **dict.fromkeys(("True", "TRUE", "true"), "True"),
+    **dict.fromkeys(("False", "FALSE", "false"), "False"),
+}
+BOOLEAN_CATEGORIES = frozenset(BOOLEAN_WORDS.values())
 
 
 class RowError(ValueError):
@@ -44,6 +55,7 @@ class RowError(ValueError):
 Columns = dict[str, Any]
 _NUMBERS = frozenset({float, int, type(None)})
 _TEXT = frozenset({str, type(None)})
+_BOOLEAN_TEXT = frozenset({"True", "False", None})
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,7 @@ class RowSchema:
     numeric: frozenset[str]
     categorical: frozenset[str]
     names: tuple[str, ...]
+    booleans: frozenset[str] = frozenset()  # categorical features read as booleans
     keys: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -63,7 +76,7 @@ class RowSchema:
         features = (schema or {}).get("features")
         if not isinstance(features, list) or not features:
             return None
-        numeric, categorical, names = set(), set(), []
+        numeric, categorical, booleans, names = set(), set(), set(), []
         for feature in features:
             if not isinstance(feature, Mapping) or not isinstance(feature.get("name"), str):
                 return None
@@ -72,12 +85,19 @@ class RowSchema:
                 numeric.add(feature["name"])
             elif kind == "categorical":
                 categorical.add(feature["name"])
+                categories = feature.get("categories")
+                if (
+                    isinstance(categories, list)
+                    and categories
+                    and all(isinstance(c, str) and c in BOOLEAN_CATEGORIES for c in categories)
+                ):
+                    booleans.add(feature["name"])
             else:
                 return None
             names.append(feature["name"])
         if len(set(names)) != len(names):
             return None
-        return cls(frozenset(numeric), frozenset(categorical), tuple(names))
+        return cls(frozenset(numeric), frozenset(categorical), tuple(names), frozenset(booleans))
 
     def validate(self, rows: Sequence[Any]) -> list[dict[str, Any]]:
         return [self.validate_row(i, row) for i, row in enumerate(rows)]
@@ -118,6 +138,8 @@ class RowSchema:
             else:
                 if not kinds <= _TEXT:
                     return None  # numbers as categories are rare: the per-row check does them
+                if name in self.booleans and not set(values) <= _BOOLEAN_TEXT:
+                    return None  # "true", "yes"...: the per-row check normalises or names it
                 out[name] = values
         return out
 
@@ -140,11 +162,12 @@ class RowSchema:
                 absent.append(name)
                 continue
             value = row[name]
-            out[name] = (
-                _number(index, name, value)
-                if name in self.numeric
-                else _category(index, name, value)
-            )
+            if name in self.numeric:
+                out[name] = _number(index, name, value)
+            elif name in self.booleans:
+                out[name] = _boolean(index, name, value)
+            else:
+                out[name] = _category(index, name, value)
         if len(out) != len(row):
             extra = [k for k in row if k not in out]
             raise RowError(
@@ -186,6 +209,29 @@ def _category(index: int, name: str, value: Any) -> str | None:
         except ValueError:  # an integer past Python's digit limit for str()
             raise RowError(index, f"feature {name!r} is too long a number") from None
     raise RowError(index, f"feature {name!r} must be a string, got {_kind(value)}")
+
+
+def _boolean(index: int, name: str, value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and value in BOOLEAN_WORDS:
+        return BOOLEAN_WORDS[value]
+    raise RowError(
+        index,
+        f"feature {name!r} is a boolean: send true or false (or the text true/false), "
+        f"got {_shown(value)}",
+    )
+
+
+def _shown(value: Any) -> str:
+    """A short, safe rendering of a refused value (a 400-digit integer is not printed)."""
+    if isinstance(value, str):
+        return repr(value[:40])
+    if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) < 1e15:
+        return repr(value)
+    return _kind(value)
 
 
 def _kind(value: Any) -> str:

@@ -10,7 +10,7 @@ import pytest
 
 from runtime.registry import Registry
 from tests.support.api import Api, train_through_api
-from tests.support.data import FEATURES, row
+from tests.support.data import FEATURES, flags_csv, row
 
 
 @pytest.fixture
@@ -75,3 +75,35 @@ def test_a_row_wider_than_the_model_is_refused_by_its_key_count(served: Api) -> 
     wide = {**row(), **{f"c{i}": 0 for i in range(2_000)}}
     width = len(row())
     refused(single(served, wide), "row 0", f"has {width + 2000} keys", f"takes {width} features")
+
+
+def test_a_boolean_feature_takes_the_words_a_csv_spells_booleans_with_and_refuses_the_rest(
+    rig_api: Api,
+) -> None:
+    # `member` was spelled True/true/TRUE and False/false/FALSE in the file: pandas read
+    # them all as booleans, so the model knows it as the categories "True" and "False".
+    api = rig_api
+    uploaded = api.upload(flags_csv(), name="flags", target="target", id_column="record_id")
+    assert uploaded.status_code == 201, uploaded.text
+    trained = api.client.post(
+        "/datasets/flags/retrain", json={"params": {"estimator": "linear"}}, headers=api.headers()
+    )
+    assert trained.status_code == 202, trained.text
+    api.run_job(trained.json()["id"])
+    Registry(api.adapters).move_alias("flags", "production", 1, expected=None)
+
+    def predict(member: Any) -> Any:
+        one = {"x": 1.5, "member": member, "colour": "red"}
+        return api.client.post(
+            "/models/flags/predict", json={"row": one}, headers=api.headers("predict")
+        )
+
+    for spellings in ((True, "true", "True", "TRUE"), (False, "false", "False", "FALSE")):
+        answers = [predict(s) for s in spellings]
+        assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+        first = answers[0].json()
+        # Each spelling is the same value, not an unknown category the model ignores.
+        assert all(a.json()["probabilities"] == first["probabilities"] for a in answers)
+    assert predict(True).json()["value"] == "yes" and predict(False).json()["value"] == "no"
+    for ambiguous, shown in ((1, "1"), ("yes", "'yes'"), ("1", "'1'")):
+        refused(predict(ambiguous), "row 0", "'member' is a boolean", f"got {shown}")

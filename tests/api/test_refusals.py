@@ -56,6 +56,8 @@ def test_oversized_upload_is_413(local_rig: Rig) -> None:
         (b"a,b,target\n1,2\n", {}, "line 2: 2 fields, but the header has 3"),
         (b"a,b\n1,2\n", {}, "the target column 'target' is not in the header"),
         (b"\xff\xfe,a\n", {}, "not UTF-8 text"),
+        (b"a,target\n1\x00,2\n", {}, "line 2: a NUL byte"),
+        (b'a,target\n1,2\n"x\x00y",3\n', {}, "line 3: a NUL byte"),
         (b"", {}, "the file is empty"),
         (b"a,target\n", {}, "no data rows"),
         (b"a,a,target\n1,2,3\n", {}, "column names repeat"),

@@ -112,3 +112,61 @@ def test_columns_hold_what_the_per_row_check_gives(rows: list[dict[str, Any]]) -
 )  # fmt: skip
 def test_schemas_without_a_usable_feature_list_give_no_row_schema(input_schema: Any) -> None:
     assert RowSchema.from_input_schema(input_schema) is None
+
+
+# A CSV column of booleans (pandas reads True/true/TRUE as one value) trains as the
+# categories "False" and "True".
+FLAGS = {
+    "features": [
+        {"name": "age", "kind": "numeric"},
+        {"name": "member", "kind": "categorical", "categories": ["False", "True"]},
+        {"name": "city", "kind": "categorical", "categories": ["Oslo", "True"]},
+    ]
+}
+
+
+def flags() -> RowSchema:
+    built = RowSchema.from_input_schema(FLAGS)
+    assert built is not None
+    return built
+
+
+@pytest.mark.parametrize(
+    ("given", "normal"),
+    [(True, "True"), (False, "False"), ("true", "True"), ("TRUE", "True"), ("True", "True"),
+     ("false", "False"), ("FALSE", "False"), (None, None), (float("nan"), None)],
+)  # fmt: skip
+def test_a_boolean_feature_takes_true_false_and_the_words_a_csv_spells_them(
+    given: Any, normal: str | None
+) -> None:
+    out = flags().validate([{"age": 1, "member": given, "city": "Oslo"}])
+    assert out[0]["member"] == normal
+
+
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [(1, "1"), (0, "0"), (1.0, "1.0"), ("yes", "'yes'"), ("1", "'1'"), ("t", "'t'"),
+     (" true", "' true'"), (["x"], "an array"), (int("9" * 400), "int")],
+)  # fmt: skip
+def test_anything_else_for_a_boolean_feature_is_refused_and_named(given: Any, shown: str) -> None:
+    with pytest.raises(RowError) as caught:
+        flags().validate(
+            [{"age": 1, "member": True, "city": "Oslo"}, {"age": 1, "member": given, "city": None}]
+        )
+    assert str(caught.value) == (
+        f"row 1: feature 'member' is a boolean: send true or false (or the text true/false), "
+        f"got {shown}"
+    )
+
+
+def test_many_rows_get_the_same_booleans_and_refusals_as_one_row() -> None:
+    row = {"age": 1, "member": "true", "city": "Oslo"}
+    assert flags().columns([row, {**row, "member": "False"}])["member"] == ["True", "False"]
+    with pytest.raises(RowError, match="row 1: feature 'member' is a boolean"):
+        flags().columns([row, {**row, "member": "yes"}])
+
+
+def test_a_text_feature_with_other_categories_is_not_a_boolean_one() -> None:
+    # "Oslo" sits beside "True": the column was text, and a row's text is compared as it is.
+    out = flags().validate([{"age": 1, "member": True, "city": "true"}])
+    assert out[0]["city"] == "true"

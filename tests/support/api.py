@@ -70,6 +70,17 @@ class Api:
         assert job.state == "succeeded", job.data
         return job.to_json()
 
+    def score(self, name: str = "iris", alias: str = "production") -> dict[str, Any]:
+        """Score every record of dataset `name` with its model at `alias` (a batch_predict
+        job, run in-process); the finished job."""
+        job = self.client.post(
+            "/jobs",
+            json={"type": "batch_predict", "dataset": name, "model": name, "alias": alias},
+            headers=self.headers(),
+        )
+        assert job.status_code == 202, job.text
+        return self.run_job(job.json()["id"])
+
     def stored(self) -> dict[str, Any]:
         """Every blob key and every document (id and data) the backend holds."""
         snapshot: dict[str, Any] = {"blobs": sorted(b.key for b in self.adapters.blobs.iter())}

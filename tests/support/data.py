@@ -82,3 +82,19 @@ def species_csv(blank_every: int = 4) -> tuple[bytes, set[str]]:
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue().encode(), blank
+
+
+# How a CSV may spell booleans: pandas reads each pair as True and False.
+BOOLEAN_SPELLINGS = (("True", "False"), ("true", "false"), ("TRUE", "FALSE"))
+
+
+def flags_csv(rows: int = 60) -> bytes:
+    """A dataset with a boolean feature: `member` (spelled three ways) decides `target`
+    ("yes"/"no"); `x` (a number) and `colour` (text) are noise."""
+    lines = ["record_id,x,member,colour,target"]
+    for i in range(rows):
+        member = i % 2 == 0
+        word = BOOLEAN_SPELLINGS[i % 3][0 if member else 1]
+        colour = ("red", "green")[i // 2 % 2]
+        lines.append(f"r{i},{i % 7}.5,{word},{colour},{'yes' if member else 'no'}")
+    return ("\n".join(lines) + "\n").encode()

@@ -54,18 +54,7 @@ def populated(rig: Rig) -> Iterator[tuple[Api, str]]:
         Registry(api.adapters).move_alias(
             "iris", "production", job["result"]["version"], expected=None
         )
-        scored = api.client.post(
-            "/jobs",
-            json={
-                "type": "batch_predict",
-                "dataset": "iris",
-                "model": "iris",
-                "alias": "production",
-            },
-            headers=api.headers(),
-        )
-        assert scored.status_code == 202, scored.text
-        api.run_job(scored.json()["id"])
+        api.score("iris")
         with serving(api.app, api.settings) as (host, port):
             yield api, f"http://{host}:{port}"
 
