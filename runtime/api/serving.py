@@ -7,6 +7,11 @@ while requests keep being answered by the old one, and only then does the refere
 a request in flight holds the entry it started with. A load that fails (checksum mismatch,
 untrusted types, backend error) leaves the old model serving and is retried at the next
 check; with nothing loaded yet, it is a 503.
+
+What a check saw is stamped with when it *started* and with the entry's generation, which
+`warm` bumps when this API moves the alias: a load that began before the move finishes
+stale, so the move is never hidden behind the older load. A lookup of a model or alias that
+does not exist leaves no entry behind, so such lookups cannot push loaded models out.
 """
 
 from __future__ import annotations
@@ -37,9 +42,22 @@ Served = scoring.Scorer
 class _Entry:
     def __init__(self) -> None:
         self.served: Served | None = None
+        # When the last check began (monotonic), and the generation it saw: bumped by every
+        # move this API makes, so a check that began before a move does not count as fresh.
         self.checked_at = 0.0
+        self.checked_generation = -1
+        self.generation = 0
         self.failure: str | None = None  # why the last load failed, while nothing is served
         self.lock = threading.Lock()  # one loader at a time per entry
+
+    def fresh(self, check_seconds: float) -> bool:
+        return (
+            self.checked_generation == self.generation
+            and time.monotonic() - self.checked_at < check_seconds
+        )
+
+    def stamp(self, started_at: float, generation: int) -> None:
+        self.checked_at, self.checked_generation = started_at, generation
 
 
 class ModelServer:
@@ -59,9 +77,10 @@ class ModelServer:
     def get(self, model: str, ref: int | str) -> Served:
         """The model to answer with. `NotFound` if the model, alias or version does not exist
         (and nothing is loaded for it); `ModelUnavailable` if it cannot be loaded."""
-        entry = self._entry((model, ref))  # version 3 and an alias named "3" are two keys
+        key = (model, ref)  # version 3 and an alias named "3" are two keys
+        entry = self._entry(key)
         served = entry.served
-        fresh = time.monotonic() - entry.checked_at < self.check_seconds
+        fresh = entry.fresh(self.check_seconds)
         if served is not None and (isinstance(ref, int) or fresh):
             return served
         if served is None and entry.failure is not None and fresh:
@@ -73,10 +92,7 @@ class ModelServer:
                 return served
         else:
             entry.lock.acquire()
-        try:
-            return self._refresh(entry, model, ref)
-        finally:
-            entry.lock.release()
+        return self._refresh_locked(key, entry, ref)
 
     def cached(self, model: str, ref: int | str) -> Served | None:
         """What `get` would answer without any I/O (a loaded version, or an alias checked
@@ -95,11 +111,17 @@ class ModelServer:
         """Load what `ref` points at now, in the background: called when this API moved the
         alias itself, so the next request does not pay for the load. Failures are only
         logged here; `get` reports them to the request that needs the model."""
-        self._entry((model, ref)).checked_at = 0.0  # the alias moved: re-read it
+        key = (model, ref)
+        entry = self._entry(key)
+        with self._lock:
+            entry.generation += 1  # the alias moved: whatever was checked before is stale
 
         def load() -> None:
+            # Waits for a load already under way (it may have resolved the old version),
+            # then checks again: the request path would answer with the old model instead.
+            entry.lock.acquire()
             try:
-                self.get(model, ref)
+                self._refresh_locked(key, entry, ref)
             except Exception as exc:
                 log.warning("warming %s@%s failed: %s", model, ref, exc)
 
@@ -108,22 +130,46 @@ class ModelServer:
         return thread
 
     def _entry(self, key: tuple[str, int | str]) -> _Entry:
+        """The entry for `key`, made if absent. Only a successful load evicts (`_keep`): a
+        flood of lookups for things that do not exist must not push loaded models out."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
                 entry = self._entries[key] = _Entry()
-                while len(self._entries) > MAX_ENTRIES:
-                    self._entries.popitem(last=False)
             else:
                 self._entries.move_to_end(key)
             return entry
 
-    def _refresh(self, entry: _Entry, model: str, ref: int | str) -> Served:
+    def _keep(self, key: tuple[str, int | str], entry: _Entry) -> None:
+        """`entry` holds a model now: make sure it is cached, evicting the least recent."""
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > MAX_ENTRIES:
+                self._entries.popitem(last=False)
+
+    def _forget(self, key: tuple[str, int | str], entry: _Entry) -> None:
+        """Drop an entry that never served anything (its model or alias does not exist)."""
+        with self._lock:
+            if entry.served is None and self._entries.get(key) is entry:
+                del self._entries[key]
+
+    def _refresh_locked(self, key: tuple[str, int | str], entry: _Entry, ref: int | str) -> Served:
+        """`_refresh` with `entry.lock` held by the caller; releases it."""
+        try:
+            return self._refresh(key, entry, ref)
+        except NotFound:
+            self._forget(key, entry)
+            raise
+        finally:
+            entry.lock.release()
+
+    def _refresh(self, key: tuple[str, int | str], entry: _Entry, ref: int | str) -> Served:
+        model = key[0]
         served = entry.served
-        if served is not None and (
-            isinstance(ref, int) or time.monotonic() - entry.checked_at < self.check_seconds
-        ):
+        if served is not None and (isinstance(ref, int) or entry.fresh(self.check_seconds)):
             return served  # refreshed by the thread we waited for
+        started_at, generation = time.monotonic(), entry.generation
         try:
             version = self.registry.resolve(model, ref)
         except NotFound:
@@ -135,15 +181,15 @@ class ModelServer:
                 ref,
                 served.version.version,
             )
-            entry.checked_at = time.monotonic()
+            entry.stamp(started_at, generation)
             return served
         if served is not None and served.version.version == version.version:
-            entry.checked_at = time.monotonic()
+            entry.stamp(started_at, generation)
             return served
         try:
             loaded = scoring.load(self.registry, version)
         except Exception as exc:
-            entry.checked_at = time.monotonic()
+            entry.stamp(started_at, generation)
             self.on_swap(model, "rejected")
             if served is None:
                 entry.failure = f"model {model!r} version {version.version} cannot be loaded: {exc}"
@@ -159,7 +205,8 @@ class ModelServer:
             return served
         entry.served = loaded  # the swap: one reference assignment
         entry.failure = None
-        entry.checked_at = time.monotonic()
+        entry.stamp(started_at, generation)
+        self._keep(key, entry)
         if served is not None:
             self.on_swap(model, "swapped")
             log.info(

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
-from runtime.registry import Registry
+import pytest
+
+from runtime.api.serving import MAX_ENTRIES
+from runtime.registry import ModelVersion, Registry
 from tests.rigs.base import Rig
 from tests.support.api import Api, make_api, train_through_api
 from tests.support.data import row
@@ -80,10 +84,15 @@ def test_a_model_failing_its_checksum_never_replaces_the_serving_one(api: Api) -
     for key, original in originals.items():
         api.adapters.blobs.put(key, original[:-1] + bytes([original[-1] ^ 0xFF]))
     registry.move_alias("iris", "production", 2, expected=1)
-    time.sleep(api.settings.serving_check_seconds * 2)
+
+    def rejected() -> bool:
+        metrics = api.client.get("/metrics", headers=api.headers("read")).text
+        return 'mlpoc_model_swaps_total{model="iris",outcome="rejected"}' in metrics
+
+    # Calls drive the alias checks: answered by version 1 until (and after) one has seen
+    # version 2 and rejected it.
+    wait_for(lambda: call() == 1 and rejected(), timeout=30, what="the rejected load")
     assert [call() for _ in range(5)] == [1] * 5
-    metrics = api.client.get("/metrics", headers=api.headers("read")).text
-    assert 'mlpoc_model_swaps_total{model="iris",outcome="rejected"}' in metrics
 
     # Pinned to the tampered version, with nothing to fall back on: 503, not a wrong model.
     pinned = api.client.post("/models/iris/predict?version=2", json={"row": row()}, headers=predict)
@@ -133,3 +142,93 @@ def test_a_move_through_the_api_is_served_at_once(local_rig: Rig) -> None:
         )
         assert rolled_back.status_code == 200, rolled_back.text
         wait_for(lambda: served() == 1, timeout=30, what="version 1 after the rollback")
+
+
+class HeldLoad:
+    """Holds the serving registry's first load of `version` open until `release()`: the real
+    load runs, only later, so a test can move the alias while it is under way."""
+
+    def __init__(self, registry: Registry, version: int) -> None:
+        self.version = version
+        self.started = threading.Event()
+        self._release = threading.Event()
+        self._load = registry.load
+        self.loads: list[int] = []
+
+    def load(self, version: ModelVersion, trainer: Any = None) -> Any:
+        self.loads.append(version.version)
+        if version.version == self.version and not self.started.is_set():
+            self.started.set()
+            assert self._release.wait(timeout=120), "the held load was never released"
+        return self._load(version, trainer)
+
+    def release(self) -> None:
+        self._release.set()
+
+
+def test_a_move_during_a_slow_load_is_not_missed(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The warm-up after the first move resolves version 1 and is held in its load while the
+    # alias moves on to version 2; once it finishes, version 2 must follow, even with an
+    # hour between alias checks (nothing but the second move's warm-up can bring it in).
+    made = make_api(rig, serving_check_seconds=3600)
+    with made.client:
+        assert made.upload().status_code == 201
+        train_through_api(made)
+        train_through_api(made, params={"estimator": "linear", "seed": 1})
+        server = made.app.state.mlpoc.server
+        held = HeldLoad(server.registry, version=1)
+        monkeypatch.setattr(server.registry, "load", held.load)
+
+        def move(version: int, expected: int | None) -> None:
+            response = made.client.put(
+                "/models/iris/aliases/production",
+                json={"version": version, "expected_version": expected},
+                headers=made.headers(),
+            )
+            assert response.status_code == 200, response.text
+
+        move(1, None)
+        assert held.started.wait(timeout=60), "the warm-up never started loading version 1"
+        move(2, 1)  # while version 1 is still loading
+        held.release()
+
+        def served() -> int:
+            response = made.client.post(
+                "/models/iris/predict", json={"row": row(3)}, headers=made.headers("predict")
+            )
+            assert response.status_code == 200, response.text
+            return int(response.json()["version"])
+
+        wait_for(lambda: served() == 2, timeout=60, what="version 2 after the second move")
+        assert held.loads == [1, 2]
+
+
+def test_lookups_of_unknown_models_do_not_evict_loaded_ones(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = make_api(rig, serving_check_seconds=3600)
+    with made.client:
+        assert made.upload().status_code == 201
+        train_through_api(made)
+        server = made.app.state.mlpoc.server
+        loads: list[int] = []
+        load = server.registry.load
+
+        def counted(version: ModelVersion, trainer: Any = None) -> Any:
+            loads.append(version.version)
+            return load(version, trainer)
+
+        monkeypatch.setattr(server.registry, "load", counted)
+        predict = made.headers("predict")
+
+        def call(path: str) -> int:
+            response = made.client.post(path, json={"row": row()}, headers=predict)
+            return response.status_code
+
+        assert call("/models/iris/predict?version=1") == 200
+        for n in range(MAX_ENTRIES * 2):
+            assert call(f"/models/nothing-{n}/predict") == 404
+            assert call(f"/models/iris/predict?version={100 + n}") == 404
+        assert call("/models/iris/predict?version=1") == 200
+        assert loads == [1]  # still cached: the unknown lookups left nothing behind
+        assert len(server._entries) == 1
