@@ -1,7 +1,10 @@
 """JobQueue contract: the same assertions on every backend.
 
-Lease tests use short leases (1-3 s) and bounded polling loops: every wait has a deadline,
-so a backend that never redelivers fails the test instead of hanging it.
+Lease tests use short leases and bounded polling loops: every wait has a deadline, so a
+backend that never redelivers fails the test instead of hanging it. A window in which
+nothing may arrive is at most a third of the lease (or delay) it checks, and is measured
+from a time known to be before the lease began, so a slow machine cannot push the window
+past the end of the lease.
 """
 
 from __future__ import annotations
@@ -17,22 +20,41 @@ from adapters.limits import MAX_MESSAGE_BYTES, message_size
 # a correct backend returns long before them.
 ARRIVAL_TIMEOUT = 15.0
 DEAD_LETTER_TIMEOUT = 30.0
+# A lease (or release delay) that tests wait out, and the window checked for silence
+# within it: a third of it, so a busy machine has two thirds of it to spare.
+LEASE = 6.0
+QUIET = LEASE / 3
+# Timestamps here are taken on the test's side; a backend counts from when its server saw
+# the call, and SQS-style backends round to whole seconds.
+CLOCK_SLACK = 1.0
 
 
 def receive_one(queue: JobQueue, *, lease: float, within: float = ARRIVAL_TIMEOUT) -> Message:
     """The next message to arrive within `within` seconds, else fail."""
+    return receive_timed(queue, lease=lease, within=within)[0]
+
+
+def receive_timed(
+    queue: JobQueue, *, lease: float, within: float = ARRIVAL_TIMEOUT
+) -> tuple[Message, float]:
+    """The next message to arrive within `within` seconds, and a time (monotonic) from
+    before the receive call that returned it: its lease began after that."""
     deadline = time.monotonic() + within
     while (remaining := deadline - time.monotonic()) > 0:
+        called_at = time.monotonic()
         got = queue.receive(1, lease_seconds=lease, wait_seconds=min(1.0, remaining))
         if got:
             assert len(got) == 1
-            return got[0]
+            return got[0], called_at
     raise AssertionError(f"no message arrived within {within} s")
 
 
-def assert_nothing_for(queue: JobQueue, seconds: float, *, dead_letters: bool = False) -> None:
-    """Keep polling for `seconds`; any message that shows up fails the test."""
-    deadline = time.monotonic() + seconds
+def assert_nothing_for(
+    queue: JobQueue, seconds: float, *, dead_letters: bool = False, since: float | None = None
+) -> None:
+    """Keep polling for `seconds` (from `since`, default now); a message that shows up fails
+    the test. A poll is never started past the deadline."""
+    deadline = (time.monotonic() if since is None else since) + seconds
     while (remaining := deadline - time.monotonic()) > 0:
         if dead_letters:
             got = queue.receive_dead_letters(10, lease_seconds=30)
@@ -77,13 +99,14 @@ def test_receive_many_returns_each_message_once(queue: JobQueue) -> None:
 
 def test_lease_expiry_redelivers_with_delivery_count_plus_one(queue: JobQueue) -> None:
     queue.send("work", {"try": "me"})
-    first = receive_one(queue, lease=2)
-    leased_at = time.monotonic()
+    first, lease_began_after = receive_timed(queue, lease=LEASE)
     assert first.delivery_count == 1
-    assert_nothing_for(queue, 1.0)  # still leased
+    assert_nothing_for(queue, QUIET, since=lease_began_after)  # still leased
 
-    again = receive_one(queue, lease=30)
-    assert time.monotonic() - leased_at >= 1.5, "redelivered before the lease ended"
+    again = receive_one(queue, lease=30, within=LEASE + ARRIVAL_TIMEOUT)
+    assert time.monotonic() - lease_began_after >= LEASE - CLOCK_SLACK, (
+        "redelivered before the lease ended"
+    )
     assert (again.id, again.body, again.attributes) == (first.id, "work", {"try": "me"})
     assert again.delivery_count == 2
     queue.ack(again)
@@ -91,9 +114,11 @@ def test_lease_expiry_redelivers_with_delivery_count_plus_one(queue: JobQueue) -
 
 def test_extending_a_lease_prevents_redelivery(queue: JobQueue) -> None:
     queue.send("long job")
-    message = receive_one(queue, lease=2)
-    queue.extend(message, 10)
-    assert_nothing_for(queue, 3.0)  # past the original 2 s lease
+    message = receive_one(queue, lease=LEASE)
+    leased_by = time.monotonic()
+    queue.extend(message, 60)
+    # Silent until well past the end of the original lease (it began before leased_by).
+    assert_nothing_for(queue, LEASE + 2 * CLOCK_SLACK, since=leased_by)
     queue.ack(message)  # the delivery is still ours to ack
 
 
@@ -102,8 +127,9 @@ def test_release_makes_message_visible_at_once(queue: JobQueue) -> None:
     first = receive_one(queue, lease=120)
     released_at = time.monotonic()
     queue.release(first)
-    again = receive_one(queue, lease=30, within=10)
-    assert time.monotonic() - released_at < 10, "release must not wait for the lease"
+    # A third of the 120 s lease: a backend that waited for the lease would take all of it.
+    again = receive_one(queue, lease=30, within=40)
+    assert time.monotonic() - released_at < 40, "release must not wait for the lease"
     assert (again.id, again.body) == (first.id, "retry me")
     assert again.delivery_count == 2
     queue.ack(again)
@@ -112,11 +138,13 @@ def test_release_makes_message_visible_at_once(queue: JobQueue) -> None:
 def test_release_with_delay_keeps_message_hidden_for_the_delay(queue: JobQueue) -> None:
     queue.send("later")
     first = receive_one(queue, lease=120)
-    released_at = time.monotonic()
-    queue.release(first, delay_seconds=3)
-    assert_nothing_for(queue, 2.0)
-    again = receive_one(queue, lease=30)
-    assert time.monotonic() - released_at >= 2.5, "redelivered before the delay ended"
+    released_before = time.monotonic()
+    queue.release(first, delay_seconds=LEASE)
+    assert_nothing_for(queue, QUIET, since=released_before)
+    again = receive_one(queue, lease=30, within=LEASE + ARRIVAL_TIMEOUT)
+    assert time.monotonic() - released_before >= LEASE - CLOCK_SLACK, (
+        "redelivered before the delay ended"
+    )
     assert (again.id, again.delivery_count) == (first.id, 2)
     queue.ack(again)
 
@@ -127,16 +155,19 @@ def test_ack_removes_the_message_for_good(queue: JobQueue) -> None:
     leased: dict[str, Message] = {}
     deadline = time.monotonic() + ARRIVAL_TIMEOUT
     while len(leased) < 2 and time.monotonic() < deadline:
-        for message in queue.receive(10, lease_seconds=2, wait_seconds=1):
+        for message in queue.receive(10, lease_seconds=LEASE, wait_seconds=1):
+            assert message.body not in leased, "a lease ended while the other was received"
             leased[message.body] = message
+    leased_by = time.monotonic()
     assert set(leased) == {"drop", "keep"}
     queue.ack(leased["drop"])
 
-    # Past both leases only the unacked message comes back.
+    # Once both leases are over (and "keep" is back), only the unacked message came back.
     seen: list[Message] = []
-    deadline = time.monotonic() + 3.0
-    while (remaining := deadline - time.monotonic()) > 0:
-        for message in queue.receive(10, lease_seconds=30, wait_seconds=min(1.0, remaining)):
+    both_over = leased_by + LEASE + 2 * CLOCK_SLACK
+    deadline = both_over + ARRIVAL_TIMEOUT
+    while not (seen and time.monotonic() > both_over) and time.monotonic() < deadline:
+        for message in queue.receive(10, lease_seconds=30, wait_seconds=1.0):
             seen.append(message)
             queue.ack(message)
     assert [(m.body, m.delivery_count) for m in seen] == [("keep", 2)]
@@ -159,6 +190,7 @@ def test_message_released_max_deliveries_times_is_dead_lettered(queue: JobQueue)
         again = queue.receive(10, lease_seconds=30, wait_seconds=0.5)
         assert again == [], "delivered more than max_deliveries times"
         dead = queue.receive_dead_letters(10, lease_seconds=2)
+        dead_leased_by = time.monotonic()
     assert len(dead) == 1, f"not dead-lettered within {DEAD_LETTER_TIMEOUT} s"
     (letter,) = dead
     assert letter.dead_letter is True
@@ -167,7 +199,7 @@ def test_message_released_max_deliveries_times_is_dead_lettered(queue: JobQueue)
     dropped = queue.purge_dead_letters()
     assert dropped in (1, -1)
     # Past the 2 s lease taken above: purged means gone, not merely leased.
-    assert_nothing_for(queue, 3.0, dead_letters=True)
+    assert_nothing_for(queue, 2 + 2 * CLOCK_SLACK, dead_letters=True, since=dead_leased_by)
     assert queue.receive(10, lease_seconds=30, wait_seconds=0.5) == []
 
 

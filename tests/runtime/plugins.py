@@ -3,8 +3,10 @@ as a team's own trainer would be."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -12,15 +14,49 @@ import pandas as pd
 from runtime.trainers.base import FitResult
 from runtime.trainers.tabular import TabularTrainer
 
+# A gate nobody opens fails the fit after this long, so a broken test cannot hang a worker.
+GATE_SECONDS = 300
+
 
 class SlowTrainer(TabularTrainer):
-    """The default trainer, made slow enough to be interrupted mid-fit: it sleeps for the
-    job's `sleep_seconds` trainer param first."""
+    """The default trainer, held mid-fit for as long as a test needs, whatever the machine's
+    speed. Trainer params (taken out before the real fit):
+    - `sleep_seconds`: sleep first;
+    - `gate`: a file path; wait until the file exists (the test opens the gate);
+    - `hold_first`: a file path; the first fit to claim it (created exclusively, so across
+      processes) waits until `<path>.open` exists; every later fit goes straight through
+      (a redelivery after the first holder was killed)."""
 
     def fit(self, frame: pd.DataFrame, target: str, params: Mapping[str, Any]) -> FitResult:
         params = dict(params)
         time.sleep(float(params.pop("sleep_seconds", 0)))
+        gate = params.pop("gate", None)
+        hold_first = params.pop("hold_first", None)
+        if hold_first is not None and _claim(Path(hold_first)):
+            gate = f"{hold_first}.open"
+        if gate is not None:
+            _wait_for_file(Path(gate))
         return super().fit(frame, target, params)
+
+
+def _claim(path: Path) -> bool:
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
+
+
+def _wait_for_file(path: Path) -> None:
+    deadline = time.monotonic() + GATE_SECONDS
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"gate {path} was never opened")
+        time.sleep(0.05)
+
+
+def open_gate(path: Path) -> None:
+    path.touch()
 
 
 class FailingTrainer(TabularTrainer):

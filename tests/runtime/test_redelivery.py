@@ -7,6 +7,7 @@ import threading
 
 from runtime import artifacts, jobs
 from runtime.registry import Registry
+from tests.runtime.plugins import open_gate
 from tests.support.data import train_params
 from tests.support.env import Env
 from tests.support.waiting import wait_for
@@ -41,10 +42,13 @@ def test_redelivered_job_with_registered_version_is_acked_without_training(env: 
 
 
 def test_delivery_that_lost_its_job_registers_nothing(env: Env) -> None:
-    job = jobs.enqueue(env.adapters, "train", train_params(estimator="linear", sleep_seconds=1))
+    gate = env.tmp / "gate"
+    job = jobs.enqueue(env.adapters, "train", train_params(estimator="linear", gate=str(gate)))
     worker = env.worker(trainer="tests.runtime.plugins:SlowTrainer")
     messages = wait_for(
-        lambda: env.adapters.queue.receive(1, lease_seconds=3, wait_seconds=0.5),
+        lambda: env.adapters.queue.receive(
+            1, lease_seconds=env.settings.lease_seconds, wait_seconds=0.5
+        ),
         timeout=20,
         what="the message",
     )
@@ -59,7 +63,8 @@ def test_delivery_that_lost_its_job_registers_nothing(env: Env) -> None:
     # Another delivery claims the job while this one trains (what a redelivery after a
     # lost lease does).
     jobs.transition(env.adapters.documents, running, "running", attempt="someone-else")
-    thread.join(timeout=30)
+    open_gate(gate)  # only now may the fit go on
+    thread.join(timeout=60)
     assert outcome == ["lost"]
     assert Registry(env.adapters).versions_for_job(job.id) == []
     assert jobs.get(env.adapters.documents, job.id).data["attempt"] == "someone-else"

@@ -7,12 +7,14 @@ the tests start their processes together and ask several things of each group.
 from __future__ import annotations
 
 import signal
+import time
 from pathlib import Path
 
 from runtime import jobs
 from runtime.registry import Registry
 from runtime.schema import JOBS
 from tests.rigs.base import Rig
+from tests.runtime.plugins import open_gate
 from tests.support.data import train_params
 from tests.support.env import Env, new_env
 from tests.support.waiting import wait_for
@@ -32,7 +34,9 @@ def test_sigkill_mid_training_then_two_workers_twenty_jobs(env: Env) -> None:
     """A worker SIGKILLed mid-training: after its lease expires another worker completes the
     job, registering exactly one version. The two survivors then share twenty more jobs:
     twenty succeeded jobs, twenty distinct version numbers."""
-    slow = jobs.enqueue(env.adapters, "train", train_params(estimator="linear", sleep_seconds=1.5))
+    # The first delivery is held mid-fit until it is killed; the redelivery goes through.
+    hold = train_params(estimator="linear", hold_first=str(env.tmp / "slow-job"))
+    slow = jobs.enqueue(env.adapters, "train", hold)
     with env.worker_processes(3, trainer=SLOW) as procs:
         running = wait_for(
             lambda: (j := job_state(env, slow.id)).state == "running" and j,
@@ -75,14 +79,15 @@ def test_sigterm_finishes_or_releases_the_job_and_exits_cleanly(
     env: Env, rig: Rig, tmp_path: Path
 ) -> None:
     """Two workers on separate queues (started together to share the start-up time): one
-    with no grace releases its job at once, one with grace finishes its job, which outlives
-    the 3 s lease without being redelivered (the heartbeat); both exit 0."""
+    with no grace releases its job at once, one with grace finishes its job, which is held
+    past its lease without being redelivered (the heartbeat); both exit 0."""
     other = new_env(rig, tmp_path / "other")
+    finisher_gate = other.tmp / "finisher-gate"
     released_job = jobs.enqueue(
-        env.adapters, "train", train_params(estimator="linear", sleep_seconds=30)
+        env.adapters, "train", train_params(estimator="linear", gate=str(env.tmp / "never"))
     )
     finished_job = jobs.enqueue(
-        other.adapters, "train", train_params(estimator="linear", sleep_seconds=4.5)
+        other.adapters, "train", train_params(estimator="linear", gate=str(finisher_gate))
     )
     with (
         env.worker_processes(1, trainer=SLOW, shutdown_grace_seconds=0) as (releaser,),
@@ -94,12 +99,19 @@ def test_sigterm_finishes_or_releases_the_job_and_exits_cleanly(
                 timeout=30,
                 what="the workers to start training\n" + env.logs() + other.logs(),
             )
+        leased_by = time.monotonic()  # both deliveries were leased before this
         releaser.send_signal(signal.SIGTERM)
         finisher.send_signal(signal.SIGTERM)
-        assert releaser.wait(timeout=10) == 0, env.logs()
+        assert releaser.wait(timeout=30) == 0, env.logs()
+        # The finisher's fit is held until one and a half leases have passed: only the
+        # heartbeat can keep its delivery from coming back meanwhile.
+        held_until = leased_by + 1.5 * other.settings.lease_seconds
         redelivered = []
         while finisher.poll() is None:
+            if time.monotonic() > held_until and not finisher_gate.exists():
+                open_gate(finisher_gate)
             redelivered += other.adapters.queue.receive(1, lease_seconds=1, wait_seconds=0.5)
+        assert finisher_gate.exists(), "the finisher exited before its job was let through"
         assert redelivered == [], "a job was redelivered while its worker was alive"
         assert finisher.wait(timeout=20) == 0, other.logs()
 
@@ -112,7 +124,11 @@ def test_sigterm_finishes_or_releases_the_job_and_exits_cleanly(
     assert released.state == "queued"
     assert "was stopped" in released.data["last_error"]
     assert Registry(env.adapters).versions_for_job(released.id) == []
-    # Released, not left to lapse: it is deliverable again at once, not after the 3 s lease.
-    again = env.adapters.queue.receive(1, lease_seconds=5, wait_seconds=2)
+    # Released, not left to lapse: it is deliverable again at once, not after the lease.
+    again = wait_for(
+        lambda: env.adapters.queue.receive(1, lease_seconds=30, wait_seconds=1),
+        timeout=30,
+        what="the released job",
+    )
     assert [jobs.parse_message(m.body)[0] for m in again] == [released.id]
     assert again[0].delivery_count == 2

@@ -19,9 +19,10 @@ from tests.rigs.base import Rig
 from tests.support.data import IRIS, iris_csv
 from tests.support.processes import REPO, start_module, stop_process
 
-# Short leases so that expiry-based tests take seconds; the heartbeat stays a third of it.
+# Short leases so that expiry-based tests take seconds; a heartbeat every sixth of the lease
+# leaves five heartbeats of slack for a thread held up on a busy machine.
 FAST: dict[str, Any] = {
-    "lease_seconds": 3,
+    "lease_seconds": 6,
     "heartbeat_seconds": 1,
     "release_backoff_seconds": 0.05,
     "release_backoff_max_seconds": 0.2,

@@ -98,8 +98,13 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     """A fresh browser context (empty sessionStorage) and page; console errors collected."""
+    from playwright.sync_api import expect
+
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    # Actions and assertions alike wait up to 15 s: Playwright's 5 s default for `expect`
+    # is lost on a busy machine. Assertions still pass as soon as the page shows the text.
     context.set_default_timeout(15_000)
+    expect.set_options(timeout=15_000)
     page = context.new_page()
     page.console_errors = []
     # A failed fetch logs only "Failed to load resource": the location names the URL.
