@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test check bench clean
+.PHONY: install demo browser test check bench clean
 
 # The runtime alone (enough for the local backend and the demo) ...
 $(BIN)/.runtime: pyproject.toml constraints.txt
@@ -31,8 +31,12 @@ install: $(BIN)/.installed node_modules/.installed
 demo: $(BIN)/.runtime
 	$(BIN)/mlpoc demo $(if $(PORT),--port $(PORT))
 
+## Debian's Chromium for the web UI's tests, with apt-get only when it is missing.
+browser:
+	scripts/install-chromium.sh
+
 ## The whole test suite: contract suite on local + moto + Google's emulators, infra, terraform.
-test: $(BIN)/.installed node_modules/.installed
+test: $(BIN)/.installed node_modules/.installed browser
 	$(BIN)/pytest
 
 ## Lint, format check, type check and the import contracts (CI runs this before the tests).
