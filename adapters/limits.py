@@ -153,6 +153,17 @@ def check_index_keys(collection: Collection, data: Mapping[str, Any]) -> None:
                 )
 
 
+def index_key_nulls(collection: Collection, data: Mapping[str, Any]) -> list[str]:
+    """The index key fields of `data` that are None, in declaration order: a backend stores
+    them apart (`naming.NULLS_FIELD`) so that no index sees them."""
+    nulls: list[str] = []
+    for index in collection.indexes:
+        for name in (index.field, index.order_by):
+            if name in data and data[name] is None and name not in nulls:
+                nulls.append(name)
+    return nulls
+
+
 def check_document_write(
     collection: Collection, doc_id: str, data: Mapping[str, Any], *, size: int | None = None
 ) -> None:

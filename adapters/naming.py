@@ -9,6 +9,10 @@ from __future__ import annotations
 
 ID_ATTRIBUTE = "id"
 VERSION_FIELD = "_version"
+# Index key fields whose value is None: DynamoDB cannot store a NULL key and Firestore
+# would order a null first, so such fields are left out of the stored document (and so out
+# of every index, as `limits.check_index_keys` promises) and listed here to read back.
+NULLS_FIELD = "_nulls"
 
 
 def table_name(table_prefix: str, collection: str) -> str:

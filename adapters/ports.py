@@ -6,7 +6,8 @@ suite (`tests/contract/`) runs the same test bodies against every implementation
 
 Shared rules, so that behaviour does not depend on the cloud:
 - Errors are the ones in `adapters.errors`: `NotFound`, `Conflict`, `TooLarge`,
-  `BackendUnavailable`, never an SDK exception.
+  `BackendUnavailable`, `ConfigurationError` (access denied included), `ValueError` for bad
+  input; never an SDK exception. The table in `adapters.errors` maps faults to them.
 - Size ceilings (`adapters.limits`) are checked before anything is sent.
 - Pagination is a `Page` with an opaque `next_token`; `None` means the last page.
 - Argument checks live here, once (kombu style): each public method checks its arguments

@@ -2,9 +2,11 @@
 processes that serve no API (the worker).
 
 App Engine flexible health-checks every service, the worker included, so a worker started
-with `MLPOC_HEALTH_PORT` answers GET /healthz there: 200 while it runs, 503 once it is
-stopping. The standard library's server is enough for one path and keeps the worker free of
-the API's dependencies.
+with `MLPOC_HEALTH_PORT` answers GET /healthz there: 200 while it runs, 503 with the reason
+once it is stopping or keeps meeting a configuration error (access denied, a missing
+resource) that retrying cannot cure, so the platform shows it instead of a green worker
+that does nothing. The standard library's server is enough for one path and keeps the
+worker free of the API's dependencies.
 """
 
 from __future__ import annotations
@@ -53,18 +55,19 @@ def check_backends(adapters: Adapters) -> tuple[dict[str, str], list[str]]:
 
 
 def serve_health(
-    port: int, healthy: Callable[[], bool], host: str = "0.0.0.0"
+    port: int, unhealthy: Callable[[], str | None], host: str = "0.0.0.0"
 ) -> ThreadingHTTPServer:
-    """Serve GET /healthz on a daemon thread; returns the server (call `shutdown()`)."""
+    """Serve GET /healthz on a daemon thread; returns the server (call `shutdown()`).
+    `unhealthy()` is None while healthy, else the status to report."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             if self.path.split("?", 1)[0] != HEALTH_PATH:
                 self._reply(404, {"error": {"code": "not_found", "message": "only /healthz"}})
-            elif healthy():
+            elif (status := unhealthy()) is None:
                 self._reply(200, {"status": "ok"})
             else:
-                self._reply(503, {"status": "stopping"})
+                self._reply(503, {"status": status})
 
         def _reply(self, status: int, body: dict[str, object]) -> None:
             payload = json.dumps(body).encode()

@@ -88,8 +88,17 @@ class Worker:
         self.worker_id = settings.worker_id or f"{socket.gethostname()}:{os.getpid()}"
         self.stopping = threading.Event()
         self._last_sweep = 0.0
+        # Set while the loop keeps meeting a ConfigurationError (access denied, a missing
+        # resource): retrying cannot cure it, so /healthz reports it until a loop succeeds.
+        self.misconfigured: str | None = None
 
     # ----------------------------------------------------------------- loop
+
+    def health(self) -> str | None:
+        """None while healthy, else why not (what /healthz answers with a 503)."""
+        if self.stopping.is_set():
+            return "stopping"
+        return None if self.misconfigured is None else "misconfigured"
 
     def stop(self) -> None:
         """Ask the loop to exit after the current job (see `shutdown_grace_seconds`)."""
@@ -105,12 +114,15 @@ class Worker:
                 break
             try:
                 worked = self.run_once()
-            except Exception:
+            except Exception as exc:
                 # A backend hiccup must not end the worker: the message (if any) is still
                 # leased and comes back when the lease ends.
+                if isinstance(exc, ConfigurationError):
+                    self.misconfigured = str(exc)
                 log.exception("worker loop error; retrying in %s s", ERROR_PAUSE_SECONDS)
                 self.stopping.wait(ERROR_PAUSE_SECONDS)
                 continue
+            self.misconfigured = None
             if worked:
                 handled += 1
                 idle_since = time.monotonic()
@@ -342,7 +354,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, on_signal)
     health = None
     if settings.health_port is not None:
-        health = serve_health(settings.health_port, lambda: not worker.stopping.is_set())
+        health = serve_health(settings.health_port, worker.health)
     log.info("worker %s started (%s backend)", worker.worker_id, backend.backend)
     handled = worker.run()
     if health is not None:

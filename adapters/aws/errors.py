@@ -3,8 +3,8 @@
 Each call site names the error codes that mean NotFound or Conflict *for that call* (S3's
 "404" from HeadObject, DynamoDB's ConditionalCheckFailedException...); what is left is
 classified here once: throttling and transport failures (after botocore's own retries) are
-`BackendUnavailable`, missing resources and credentials are `ConfigurationError`, rejected
-input is `ValueError`.
+`BackendUnavailable`, missing resources, refused credentials and denied access are
+`ConfigurationError` (see the table in `adapters.errors`), rejected input is `ValueError`.
 """
 
 from __future__ import annotations
@@ -88,6 +88,21 @@ INVALID_INPUT_CODES = frozenset(
 )
 
 
+# HTTP statuses of a refused identity, whatever the code: AWS answers every denial with 403
+# (or 401), and not every service's error body names one of the codes above.
+DENIED_STATUSES = frozenset({401, 403})
+
+
+def is_denied(exc: ClientError) -> bool:
+    """Whether AWS refused this identity (access denied, bad or expired credentials)."""
+    return error_code(exc) in DENIED_CODES or error_status(exc) in DENIED_STATUSES
+
+
+def error_status(exc: ClientError) -> int:
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return status if isinstance(status, int) else 0
+
+
 def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
@@ -117,14 +132,13 @@ def translate_error(
             return ConfigurationError(
                 f"{detail} (does the resource named by the MLPOC_* settings exist?)"
             )
-        if code in DENIED_CODES:
+        if is_denied(exc):
             return ConfigurationError(f"{detail} (check the credentials and IAM permissions)")
         if code == "ValidationException" and "item size" in error_message(exc).lower():
             return TooLarge(detail)
         if code in INVALID_INPUT_CODES:
             return ValueError(detail)
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        if isinstance(status, int) and status >= 500:
+        if error_status(exc) >= 500:
             return BackendUnavailable(detail)
         return AdapterError(detail)
     if isinstance(exc, NoRegionError):

@@ -22,11 +22,11 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from adapters import pagination
-from adapters.naming import ID_ATTRIBUTE, VERSION_FIELD
+from adapters.limits import index_key_nulls
+from adapters.naming import ID_ATTRIBUTE, NULLS_FIELD, VERSION_FIELD
 from adapters.ports import Collection, Document, JSONDict
 
 DATA_ID_ATTRIBUTE = "_data_id"
-NULLS_ATTRIBUTE = "_nulls"
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
 
@@ -58,20 +58,9 @@ def from_dynamo(value: Any) -> Any:
     return value
 
 
-def index_key_nulls(collection: Collection, data: Mapping[str, Any]) -> list[str]:
-    """Index key fields of `data` that are None: DynamoDB cannot store a NULL key, so they
-    are left out of the item (and so out of the index), and remembered to read back."""
-    nulls: list[str] = []
-    for index in collection.indexes:
-        for name in (index.field, index.order_by):
-            if name in data and name != ID_ATTRIBUTE and data[name] is None and name not in nulls:
-                nulls.append(name)
-    return nulls
-
-
 def to_item(collection: Collection, doc_id: str, data: Mapping[str, Any], version: str) -> JSONDict:
     """The wire-format item of a document."""
-    nulls = index_key_nulls(collection, data)
+    nulls = [name for name in index_key_nulls(collection, data) if name != ID_ATTRIBUTE]
     attributes: dict[str, Any] = {}
     for name, value in data.items():
         if name in nulls:
@@ -80,7 +69,7 @@ def to_item(collection: Collection, doc_id: str, data: Mapping[str, Any], versio
     attributes[ID_ATTRIBUTE] = doc_id
     attributes[VERSION_FIELD] = version
     if nulls:
-        attributes[NULLS_ATTRIBUTE] = nulls
+        attributes[NULLS_FIELD] = nulls
     try:
         return {name: _SERIALIZER.serialize(to_dynamo(v)) for name, v in attributes.items()}
     except (TypeError, DecimalException) as exc:
@@ -92,7 +81,7 @@ def from_item(item: Mapping[str, Any]) -> Document:
     values = {name: from_dynamo(_DESERIALIZER.deserialize(v)) for name, v in item.items()}
     doc_id = values.pop(ID_ATTRIBUTE)
     version = values.pop(VERSION_FIELD)
-    for name in values.pop(NULLS_ATTRIBUTE, []):
+    for name in values.pop(NULLS_FIELD, []):
         values[name] = None
     if DATA_ID_ATTRIBUTE in values:
         values[ID_ATTRIBUTE] = values.pop(DATA_ID_ATTRIBUTE)

@@ -17,7 +17,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from adapters import limits
-from adapters.aws.errors import DENIED_CODES, error_code, error_message, translate_error, translated
+from adapters.aws.errors import error_code, error_message, is_denied, translate_error, translated
 from adapters.aws.sqs_attributes import from_sqs, to_sqs
 from adapters.errors import ConfigurationError, NotFound
 from adapters.ports import JobQueue, Message
@@ -72,7 +72,7 @@ class SqsJobQueue(JobQueue):
                 QueueUrl=self.queue_url, AttributeNames=["RedrivePolicy"]
             ).get("Attributes", {})
         except ClientError as exc:
-            if error_code(exc) in DENIED_CODES:
+            if is_denied(exc):
                 log.warning("cannot read the redrive policy of %s: %s", self.queue_url, exc)
                 return
             raise translate_error(exc, "read the SQS redrive policy") from exc
@@ -197,10 +197,9 @@ class SqsJobQueue(JobQueue):
         try:
             self.client.purge_queue(QueueUrl=self.dead_letter_url)
         except ClientError as exc:
-            code = error_code(exc)
-            if code in DENIED_CODES:
+            if is_denied(exc):
                 log.warning("sqs:PurgeQueue denied on %s; draining instead", self.dead_letter_url)
-            elif code not in _PURGE_IN_PROGRESS_CODES:
+            elif error_code(exc) not in _PURGE_IN_PROGRESS_CODES:
                 raise translate_error(exc, "purge the SQS dead-letter queue") from exc
             return self._drain(self.dead_letter_url)
         except BotoCoreError as exc:

@@ -36,6 +36,9 @@ _CONFLICTS = (
 # the caller's input, like every other bad input of the ports, is a ValueError.
 _BAD_INPUT = (gexc.InvalidArgument, gexc.OutOfRange, gexc.BadRequest)
 _TRANSPORT = (requests.ConnectionError, requests.Timeout, auth_exc.TransportError)
+# The identity was refused: HTTP 403/401 (Forbidden, and gRPC's PERMISSION_DENIED below
+# it; Unauthorized, and UNAUTHENTICATED), or credentials that cannot be refreshed.
+_DENIED = (gexc.Forbidden, gexc.Unauthorized, auth_exc.RefreshError)
 
 
 def translate(exc: BaseException, action: str) -> Exception:
@@ -52,8 +55,11 @@ def translate(exc: BaseException, action: str) -> Exception:
             f"{detail} (no Google credentials: set GOOGLE_APPLICATION_CREDENTIALS, run "
             "`gcloud auth application-default login`, or point *_EMULATOR_HOST at emulators)"
         )
+    if isinstance(exc, _DENIED):
+        # As on every backend (adapters.errors): only a fix of IAM or credentials helps.
+        return ConfigurationError(f"{detail} (check the credentials and IAM permissions)")
     # RetryError (the SDK's retries ran out), 5xx, DEADLINE_EXCEEDED, UNAVAILABLE, refused
-    # connections, and permission problems: the backend cannot be used right now.
+    # connections: the backend cannot be used right now.
     return BackendUnavailable(detail)
 
 

@@ -33,8 +33,8 @@ from adapters.errors import Conflict, NotFound
 from adapters.gcp.clients import CALL_TIMEOUT_SECONDS, GRPC_RETRY
 from adapters.gcp.errors import translated
 from adapters.gcp.firestore_values import check_json, from_firestore, to_firestore
-from adapters.limits import check_doc_id, check_document_write
-from adapters.naming import VERSION_FIELD, table_name
+from adapters.limits import check_doc_id, check_document_write, index_key_nulls
+from adapters.naming import NULLS_FIELD, VERSION_FIELD, table_name
 from adapters.pagination import decode_cursor, encode_token
 from adapters.ports import Collection, Document, DocumentStore, Index, JSONDict, Page
 
@@ -210,7 +210,14 @@ def _stored(collection: Collection, doc_id: str, data: JSONDict) -> tuple[JSONDi
     check_document_write(collection, doc_id, data)
     check_json(doc_id, data)
     version = uuid.uuid4().hex
-    return {**to_firestore(data), VERSION_FIELD: version}, version
+    # A null index key would be ordered first by Firestore; on every backend it keeps the
+    # document out of the index instead, so it is stored apart (naming.NULLS_FIELD).
+    nulls = index_key_nulls(collection, data)
+    kept = {name: value for name, value in data.items() if name not in nulls}
+    stored = {**to_firestore(kept), VERSION_FIELD: version}
+    if nulls:
+        stored[NULLS_FIELD] = nulls
+    return stored, version
 
 
 # Writes for put_many are built as raw protobuf messages: the SDK's own encoding goes
@@ -260,7 +267,10 @@ def _fields(snapshot: DocumentSnapshot) -> dict[str, Any]:
 def _document(snapshot: DocumentSnapshot) -> Document:
     stored = _fields(snapshot)
     version = stored.pop(VERSION_FIELD, "")
-    return Document(id=snapshot.id, data=from_firestore(stored), version=str(version))
+    nulls = stored.pop(NULLS_FIELD, [])
+    data = from_firestore(stored)
+    data.update(dict.fromkeys(nulls))
+    return Document(id=snapshot.id, data=data, version=str(version))
 
 
 def _page(snapshots: list[DocumentSnapshot], limit: int, cursor: Any) -> Page[Document]:

@@ -3,8 +3,11 @@
 Adapter errors map to their HTTP meaning (NotFound 404, Conflict 409, TooLarge 413,
 BackendUnavailable 503); a ValueError raised by the runtime on bad input is a 400, but a
 label that does not fit its dataset (InvalidLabel) is a 422, like request validation, which
-names the offending fields. Anything else is a logged 500 that
-reveals nothing but the request id (runtime.api.middleware).
+names the offending fields. A ConfigurationError (the backend refused this deployment's
+identity, or a resource its settings name is missing: the same on every backend, see
+adapters.errors) is a 503 "misconfigured" whose message says so without the backend's
+details (resource names, account ids), which go to the log under the request id. Anything
+else is a logged 500 that reveals nothing but the request id (runtime.api.middleware).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from adapters.errors import BackendUnavailable, Conflict, NotFound, TooLarge
+from adapters.errors import BackendUnavailable, ConfigurationError, Conflict, NotFound, TooLarge
 from runtime.api.logs import current_request_id
 from runtime.api.openapi import methods_at
 from runtime.api.serving import ModelUnavailable
@@ -38,6 +41,13 @@ _CODES = {
     422: "validation_error",
     503: "unavailable",
 }
+
+
+MISCONFIGURED_MESSAGE = (
+    "the service cannot use its storage backend: access was denied or a resource its "
+    "settings name is missing; the operator must fix the deployment (the server log has "
+    "the details under this request id)"
+)
 
 
 class ErrorDetail(BaseModel):
@@ -123,7 +133,12 @@ def install(app: FastAPI) -> None:
 
         return handler
 
+    async def misconfigured(request: Request, exc: Exception) -> JSONResponse:
+        log.error("backend refused or misconfigured: %s", exc)
+        return error_response(503, MISCONFIGURED_MESSAGE, "misconfigured")
+
     app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(ConfigurationError, misconfigured)
     app.add_exception_handler(RequestValidationError, validation)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(NotFound, mapped(404))

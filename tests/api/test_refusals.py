@@ -11,6 +11,8 @@ import httpx
 import pytest
 
 from runtime import api_keys
+from runtime.api.errors import MISCONFIGURED_MESSAGE
+from runtime.schema import COLLECTIONS
 from tests.rigs.base import Rig
 from tests.support.api import Api, make_api
 
@@ -244,3 +246,17 @@ def test_oversized_json_body_is_413(local_rig: Rig) -> None:
             413,
             "larger than the limit of 1000 bytes",
         )
+
+
+def test_a_denied_backend_is_a_503_misconfigured_not_a_500(rig: Rig) -> None:
+    """The backend refuses the API's identity every write (the same fault on every backend:
+    adapters.errors): a clear 503 that names no resource, and nothing half-written."""
+    identities = rig.identities(COLLECTIONS)
+    made = make_api(rig, identities=identities)
+    with made.client:
+        listed = made.client.get("/datasets", headers=made.headers("read"))
+        assert listed.status_code == 200, listed.text  # reads are allowed
+        error = refused(made, lambda: made.upload(), 503, MISCONFIGURED_MESSAGE)
+        assert error["code"] == "misconfigured"
+        assert identities.settings.bucket is not None
+        assert identities.settings.bucket not in error["message"]

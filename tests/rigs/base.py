@@ -7,9 +7,22 @@ import os
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from adapters import Adapters, Collection, Settings, build_adapters
+
+
+@dataclass(frozen=True)
+class Identities:
+    """Fresh resources behind the backend's own access control, and two identities on them,
+    each as the environment a process needs to act as it (over the rig's `environment()`):
+    `owner` may do everything, `reader` may read blobs and documents and look at the queue,
+    but write nothing and take no message."""
+
+    settings: Settings
+    owner: dict[str, str]
+    reader: dict[str, str]
 
 
 class Rig(abc.ABC):
@@ -36,6 +49,12 @@ class Rig(abc.ABC):
             collections, self.settings(collections, max_deliveries=max_deliveries)
         )
 
+    def identities(self, collections: Iterable[Collection]) -> Identities:
+        """Resources guarded by the backend's access control (see `Identities`). A backend
+        whose servers cannot enforce access has none: the tests that need it name that
+        backend's gap in tests/contract/gaps.py."""
+        raise NotImplementedError(f"the {self.name} rig cannot enforce access control")
+
     def stop(self) -> None:  # noqa: B027 - optional hook: the local rig has no server
         """Stop the rig's servers (the session fixture calls this once)."""
 
@@ -57,6 +76,35 @@ class Rig(abc.ABC):
     def unique(prefix: str = "t") -> str:
         """A short unique lowercase name, valid as a bucket, queue, table or topic name part."""
         return f"{prefix}{uuid.uuid4().hex[:12]}"
+
+
+@contextmanager
+def acting_as(environment: dict[str, str]) -> Iterator[None]:
+    """This process's environment with `environment` over it (an empty value unsets), for
+    building adapters as another identity: the SDKs read credentials and endpoints when a
+    client is made, so adapters built inside keep acting as it after the block."""
+    saved = {name: os.environ.get(name) for name in environment}
+    try:
+        for name, value in environment.items():
+            if value:
+                os.environ[name] = value
+            else:
+                os.environ.pop(name, None)
+        yield
+    finally:
+        for name, old in saved.items():
+            if old is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = old
+
+
+def build_as(
+    environment: dict[str, str], collections: Iterable[Collection], settings: Settings
+) -> Adapters:
+    """Adapters acting as the identity `environment` describes (see `acting_as`)."""
+    with acting_as(environment):
+        return build_adapters(tuple(collections), settings)
 
 
 @contextmanager

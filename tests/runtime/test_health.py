@@ -8,10 +8,12 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from runtime.config import RuntimeSettings
 from runtime.health import serve_health
-from tests.rigs.base import Rig
+from runtime.schema import COLLECTIONS
+from tests.rigs.base import Rig, build_as
 from tests.servers.process import free_port
-from tests.support.env import new_env
+from tests.support.env import FAST, Env, new_env
 from tests.support.waiting import wait_for
 
 
@@ -23,13 +25,15 @@ def get(port: int, path: str) -> tuple[int, dict[str, object]]:
         return error.code, json.loads(error.read())
 
 
-def test_health_answers_200_while_healthy_then_503_and_404_elsewhere() -> None:
-    healthy = [True]
+def test_health_answers_200_while_healthy_then_503_with_the_reason_and_404_elsewhere() -> None:
+    unhealthy: list[str | None] = [None]
     port = free_port()
-    server = serve_health(port, lambda: healthy[0], host="127.0.0.1")
+    server = serve_health(port, lambda: unhealthy[0], host="127.0.0.1")
     try:
         assert get(port, "/healthz") == (200, {"status": "ok"})
-        healthy[0] = False
+        unhealthy[0] = "misconfigured"
+        assert get(port, "/healthz") == (503, {"status": "misconfigured"})
+        unhealthy[0] = "stopping"
         assert get(port, "/healthz") == (503, {"status": "stopping"})
         assert get(port, "/other")[0] == 404
     finally:
@@ -54,3 +58,27 @@ def test_worker_process_serves_health_on_its_port_and_exits_cleanly(
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=15) == 0, env.logs()
     assert not answers()
+
+
+def test_a_worker_denied_by_its_backend_reports_unhealthy(rig: Rig, tmp_path: Path) -> None:
+    """A worker whose identity may not take messages meets the same ConfigurationError on
+    every try: its /healthz turns 503 "misconfigured" instead of staying green."""
+    identities = rig.identities(COLLECTIONS)
+    backend = identities.settings
+    owner = build_as(identities.owner, COLLECTIONS, backend)
+    env = Env(
+        rig=rig, backend=backend, settings=RuntimeSettings(**FAST), adapters=owner, tmp=tmp_path
+    )
+    port = free_port()
+    with env.worker_processes(1, extra_env=identities.reader, health_port=port) as (worker,):
+
+        def misconfigured() -> bool:
+            try:
+                return get(port, "/healthz") == (503, {"status": "misconfigured"})
+            except OSError:
+                return False
+
+        wait_for(misconfigured, timeout=60, what="/healthz to say misconfigured\n" + env.logs())
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0, env.logs()
+    assert "check the credentials and IAM permissions" in env.logs()

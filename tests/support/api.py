@@ -18,7 +18,7 @@ from runtime.api.settings import ApiSettings
 from runtime.config import RuntimeSettings
 from runtime.schema import COLLECTIONS
 from runtime.worker import Worker
-from tests.rigs.base import Rig
+from tests.rigs.base import Identities, Rig, build_as
 from tests.support.data import IRIS_FIELDS, iris_csv
 from tests.support.env import FAST
 from tests.support.waiting import wait_for
@@ -90,17 +90,23 @@ class Api:
         return snapshot
 
 
-def make_api(rig: Rig, **overrides: Any) -> Api:
-    """An app over fresh resources on `rig`; `overrides` are API or worker settings."""
-    backend = rig.settings(COLLECTIONS)
+def make_api(rig: Rig, *, identities: Identities | None = None, **overrides: Any) -> Api:
+    """An app over fresh resources on `rig`, with one key per scope; `overrides` are API or
+    worker settings. With `identities`, the keys are made by the owner and the app acts as
+    the reader (every write denied)."""
+    backend = rig.settings(COLLECTIONS) if identities is None else identities.settings
     api_fields = {k: v for k, v in overrides.items() if k in ApiSettings.model_fields}
     worker_fields = {k: v for k, v in overrides.items() if k not in api_fields}
     settings = ApiSettings(
         **{"serving_check_seconds": 0.2, "api_key_cache_seconds": 0, **api_fields}
     )
-    adapters = build_adapters(COLLECTIONS, backend)
+    if identities is None:
+        adapters = keys_by = build_adapters(COLLECTIONS, backend)
+    else:
+        keys_by = build_as(identities.owner, COLLECTIONS, backend)
+        adapters = build_as(identities.reader, COLLECTIONS, backend)
     tokens = {
-        scope: api_keys.create(adapters.documents, f"{scope}-key", [scope])[1]
+        scope: api_keys.create(keys_by.documents, f"{scope}-key", [scope])[1]
         for scope in api_keys.SCOPES
     }
     worker_settings = RuntimeSettings(**{**FAST, **worker_fields})
