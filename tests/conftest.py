@@ -50,14 +50,40 @@ def gcp_rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
         rig.stop()
 
 
-@pytest.fixture(params=BACKENDS)
-def rig(request: pytest.FixtureRequest) -> Rig:
+def _backend_rig(request: pytest.FixtureRequest) -> Rig:
     backend = request.param
-    gap = KNOWN_GAPS.get(backend, {}).get(request.node.originalname)
+    gap = KNOWN_GAPS.get(backend, {}).get(getattr(request.node, "originalname", ""))
     if gap:
         pytest.skip(f"known {backend} emulator gap: {gap}")
     fixture: Rig = request.getfixturevalue(f"{backend}_rig")
     return fixture
+
+
+@pytest.fixture(params=BACKENDS)
+def rig(request: pytest.FixtureRequest) -> Rig:
+    return _backend_rig(request)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_rig(request: pytest.FixtureRequest) -> Rig:
+    """`rig` for module-scoped fixtures (state built once and shared by a module's tests)."""
+    return _backend_rig(request)
+
+
+# Fixtures parametrized over BACKENDS: their [aws] and [gcp] runs carry the `aws` and `gcp`
+# markers, so `-m "not gcp"` deselects every test that needs Google's emulators.
+RIG_FIXTURES = ("rig", "module_rig")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params if callspec is not None else {}
+        backends = {params[name] for name in RIG_FIXTURES if name in params}
+        fixtures = getattr(item, "fixturenames", ())
+        backends |= {backend for backend in ("aws", "gcp") if f"{backend}_rig" in fixtures}
+        for backend in sorted(backends & {"aws", "gcp"}):
+            item.add_marker(backend)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

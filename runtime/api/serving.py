@@ -10,8 +10,11 @@ check; with nothing loaded yet, it is a 503.
 
 What a check saw is stamped with when it *started* and with the entry's generation, which
 `warm` bumps when this API moves the alias: a load that began before the move finishes
-stale, so the move is never hidden behind the older load. A lookup of a model or alias that
-does not exist leaves no entry behind, so such lookups cannot push loaded models out.
+stale, so the move is never hidden behind the older load. A move made through this API is
+read by the next request (it waits for the warm-up's load rather than answer with the old
+model); a move made elsewhere is noticed within `check_seconds`. A lookup of a model or
+alias that does not exist leaves no entry behind, so such lookups cannot push loaded
+models out.
 """
 
 from __future__ import annotations
@@ -51,10 +54,11 @@ class _Entry:
         self.lock = threading.Lock()  # one loader at a time per entry
 
     def fresh(self, check_seconds: float) -> bool:
-        return (
-            self.checked_generation == self.generation
-            and time.monotonic() - self.checked_at < check_seconds
-        )
+        return not self.moved() and time.monotonic() - self.checked_at < check_seconds
+
+    def moved(self) -> bool:
+        """Whether this API moved the alias after the last check began."""
+        return self.checked_generation != self.generation
 
     def stamp(self, started_at: float, generation: int) -> None:
         self.checked_at, self.checked_generation = started_at, generation
@@ -86,11 +90,13 @@ class ModelServer:
         if served is None and entry.failure is not None and fresh:
             # Not every request re-downloads an artifact that just failed to load.
             raise ModelUnavailable(entry.failure)
-        if served is not None:
+        if served is not None and not entry.moved():
             # Someone else is already checking: answer with what is loaded meanwhile.
             if not entry.lock.acquire(blocking=False):
                 return served
         else:
+            # Nothing to answer with, or this API moved the alias since the last check (its
+            # caller must not see the old version after the move): wait for the load.
             entry.lock.acquire()
         return self._refresh_locked(key, entry, ref)
 

@@ -12,14 +12,8 @@ from tests.support.api import Api, make_api
 
 
 @pytest.fixture
-def api(local_rig: Rig) -> Iterator[Api]:
-    made = make_api(local_rig)
-    with made.client:
-        yield made
-
-
-@pytest.fixture
-def rig_api(rig: Rig) -> Iterator[Api]:
+def api(rig: Rig) -> Iterator[Api]:
+    """The app over fresh resources, once per backend (local, moto, Google's emulators)."""
     made = make_api(rig)
     with made.client:
         yield made

@@ -8,8 +8,7 @@ from tests.support.api import Api, train_through_api
 from tests.support.data import row
 
 
-def test_upload_label_train_promote_predict_lookup(rig_api: Api) -> None:
-    api = rig_api
+def test_upload_label_train_promote_predict_lookup(api: Api) -> None:
     admin, read, predict = api.headers(), api.headers("read"), api.headers("predict")
     uploaded = api.upload()
     assert uploaded.status_code == 201, uploaded.text
@@ -57,8 +56,7 @@ def test_upload_label_train_promote_predict_lookup(rig_api: Api) -> None:
     assert api.client.get("/readyz").json()["status"] == "ready"
 
 
-def test_unlabelled_records_are_listed_by_the_sparse_index(rig_api: Api) -> None:
-    api = rig_api
+def test_unlabelled_records_are_listed_by_the_sparse_index(api: Api) -> None:
     data = b"id,x,label\n" + b"".join(f"u{i},{i},\n".encode() for i in range(6))
     assert api.upload(data, name="pool", target="label", id_column="id").status_code == 201
     path = "/datasets/pool/records?unlabelled=true"

@@ -10,14 +10,16 @@ from pathlib import Path
 
 import httpx
 
-from adapters import Settings, build_adapters
+from adapters import build_adapters
 from runtime import api_keys
 from runtime.schema import COLLECTIONS
+from tests.rigs.base import Rig
 from tests.support.live import api_process
 
 
-def test_the_module_serves_health_and_logs_json(tmp_path: Path) -> None:
-    settings = Settings(backend="local", data_dir=tmp_path / "data")
+def test_the_module_serves_health_and_logs_json(rig: Rig, tmp_path: Path) -> None:
+    # The rig's endpoints are in this process's environment, which the process inherits.
+    settings = rig.settings(COLLECTIONS)
     key, token = api_keys.create(
         build_adapters(COLLECTIONS, settings).documents, "reader", ["read"]
     )

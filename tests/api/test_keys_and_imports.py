@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from adapters import Settings, build_adapters
 from runtime import api_keys
 from runtime.schema import API_KEYS, COLLECTIONS
+from tests.rigs.base import Rig
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_keys_are_stored_as_hashes_and_revocable(tmp_path: Path) -> None:
-    documents = build_adapters(COLLECTIONS, Settings(backend="local", data_dir=tmp_path)).documents
+def test_keys_are_stored_as_hashes_and_revocable(rig: Rig) -> None:
+    documents = rig.adapters(COLLECTIONS).documents
     key, token = api_keys.create(documents, "alice", ["read", "predict"])
     secret = token.rsplit("_", 1)[1]
     stored = documents.get(API_KEYS.name, key.id).data

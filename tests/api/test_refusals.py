@@ -34,8 +34,8 @@ def refused(
     return dict(body["error"])
 
 
-def test_oversized_upload_is_413(local_rig: Rig) -> None:
-    made = make_api(local_rig, max_upload_bytes=2000)
+def test_oversized_upload_is_413(rig: Rig) -> None:
+    made = make_api(rig, max_upload_bytes=2000)
     with made.client:
         error = refused(made, lambda: made.upload(), 413, "larger than the limit of 2000 bytes")
         assert error["code"] == "payload_too_large"
@@ -146,7 +146,7 @@ def test_unauthorized_is_401_and_403(api: Api) -> None:
     upload = {"files": {"file": ("a.csv", b"a,target\n1,2\n")}, "data": {"name": "x"}}
 
     def post(headers: dict[str, str]) -> Callable[[], httpx.Response]:
-        return lambda: api.client.post("/datasets", headers=headers, **upload)  # type: ignore[arg-type]
+        return lambda: api.client.post("/datasets", headers=headers, **upload)
 
     error = refused(api, post({}), 401, "an API key is required")
     assert error["code"] == "unauthorized"
@@ -170,8 +170,8 @@ def test_unauthorized_is_401_and_403(api: Api) -> None:
     refused(api, post(api.headers()), 401, "not valid")
 
 
-def test_batch_limits_are_413(local_rig: Rig) -> None:
-    made = make_api(local_rig, max_batch_rows=2)
+def test_batch_limits_are_413(rig: Rig) -> None:
+    made = make_api(rig, max_batch_rows=2)
     with made.client:
         refused(
             made,
@@ -221,8 +221,8 @@ def test_405_allows_every_method_of_the_path(
     assert response.json()["error"]["code"] == "method_not_allowed"
 
 
-def test_oversized_json_body_is_413(local_rig: Rig) -> None:
-    made = make_api(local_rig, max_request_bytes=1000)
+def test_oversized_json_body_is_413(rig: Rig) -> None:
+    made = make_api(rig, max_request_bytes=1000)
     with made.client:
         assert made.upload().status_code == 201  # uploads have their own, larger limit
         labels = {"labels": [{"record_id": f"r{i:03d}", "label": "1"} for i in range(100)]}

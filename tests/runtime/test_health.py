@@ -42,9 +42,9 @@ def test_health_answers_200_while_healthy_then_503_with_the_reason_and_404_elsew
 
 
 def test_worker_process_serves_health_on_its_port_and_exits_cleanly(
-    local_rig: Rig, tmp_path: Path
+    rig: Rig, tmp_path: Path
 ) -> None:
-    env = new_env(local_rig, tmp_path)
+    env = new_env(rig, tmp_path)
     port = free_port()
     with env.worker_processes(1, health_port=port) as (worker,):
 
