@@ -30,7 +30,7 @@ def test_failing_trainer_dead_letters_the_job(env: Env) -> None:
         current = jobs.get(env.adapters.documents, job.id)
         return current if current.state == "failed" else None
 
-    done = wait_for(failed, timeout=40, interval=0, what="the job to fail")
+    done = wait_for(failed, timeout=120, interval=0, what="the job to fail")
     assert "boom: this trainer always fails" in done.data["last_error"]
     assert done.data["attempts"] == env.backend.max_deliveries
     assert done.data["finished_at"] is not None

@@ -54,9 +54,9 @@ def test_worker_process_serves_health_on_its_port_and_exits_cleanly(
             except OSError:
                 return False
 
-        wait_for(answers, timeout=30, what="the worker's /healthz\n" + env.logs())
+        wait_for(answers, timeout=120, what=lambda: "the worker's /healthz\n" + env.logs())
         worker.send_signal(signal.SIGTERM)
-        assert worker.wait(timeout=15) == 0, env.logs()
+        assert worker.wait(timeout=60) == 0, env.logs()
     assert not answers()
 
 
@@ -78,7 +78,9 @@ def test_a_worker_denied_by_its_backend_reports_unhealthy(rig: Rig, tmp_path: Pa
             except OSError:
                 return False
 
-        wait_for(misconfigured, timeout=60, what="/healthz to say misconfigured\n" + env.logs())
+        wait_for(
+            misconfigured, timeout=120, what=lambda: "/healthz to say misconfigured\n" + env.logs()
+        )
         worker.send_signal(signal.SIGTERM)
-        assert worker.wait(timeout=30) == 0, env.logs()
+        assert worker.wait(timeout=60) == 0, env.logs()
     assert "check the credentials and IAM permissions" in env.logs()

@@ -57,7 +57,7 @@ def test_delivery_that_lost_its_job_registers_nothing(env: Env) -> None:
     thread.start()
     running = wait_for(
         lambda: (j := jobs.get(env.adapters.documents, job.id)).state == "running" and j,
-        timeout=10,
+        timeout=60,
         what="the job to run",
     )
     # Another delivery claims the job while this one trains (what a redelivery after a

@@ -28,7 +28,7 @@ def run_until(
         ok = job.state == state and (not errored or job.data["last_error"])
         return job if ok else None
 
-    return wait_for(check, timeout=30, interval=0, what=f"job {job_id} to be {state}")
+    return wait_for(check, timeout=120, interval=0, what=f"job {job_id} to be {state}")
 
 
 def test_train_then_batch_predict(env: Env) -> None:

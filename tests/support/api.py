@@ -66,7 +66,7 @@ class Api:
             worker.run_once(wait_seconds=0.2)
             return None
 
-        job = wait_for(done, timeout=60, interval=0, what=f"job {job_id}")
+        job = wait_for(done, timeout=180, interval=0, what=f"job {job_id}")
         assert job.state == "succeeded", job.data
         return job.to_json()
 

@@ -12,14 +12,20 @@ T = TypeVar("T")
 
 
 def wait_for(
-    check: Callable[[], T], *, timeout: float, interval: float = 0.1, what: str = "condition"
+    check: Callable[[], T],
+    *,
+    timeout: float,
+    interval: float = 0.1,
+    what: str | Callable[[], str] = "condition",
 ) -> T:
-    """Poll `check` until it returns something truthy; fail the test after `timeout`."""
+    """Poll `check` until it returns something truthy; fail the test after `timeout`.
+    `what` may be a callable, to describe the state at the time of the failure (logs)."""
     deadline = time.monotonic() + timeout
     while True:
         value = check()
         if value:
             return value
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+            described = what() if callable(what) else what
+            pytest.fail(f"timed out after {timeout} s waiting for {described}")
         time.sleep(interval)
