@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from runtime import scoring
 from runtime.api.serving import MAX_ENTRIES
 from runtime.registry import ModelVersion, Registry
 from tests.rigs.base import Rig
@@ -146,22 +147,23 @@ def test_a_move_through_the_api_is_served_at_once(rig: Rig) -> None:
 
 
 class HeldLoad:
-    """Holds the serving registry's first load of `version` open until `release()`: the real
-    load runs, only later, so a test can move the alias while it is under way."""
+    """Stands in for `scoring.load` (what the model server calls to load a version): the
+    real load runs, but the first load of `version` is held open until `release()`, so a
+    test can move the alias while it is under way. Records every version loaded."""
 
-    def __init__(self, registry: Registry, version: int) -> None:
+    def __init__(self, version: int | None = None) -> None:
         self.version = version
         self.started = threading.Event()
         self._release = threading.Event()
-        self._load = registry.load
+        self._load = scoring.load
         self.loads: list[int] = []
 
-    def load(self, version: ModelVersion, trainer: Any = None) -> Any:
+    def __call__(self, registry: Registry, version: ModelVersion, trainer: Any = None) -> Any:
         self.loads.append(version.version)
         if version.version == self.version and not self.started.is_set():
             self.started.set()
             assert self._release.wait(timeout=120), "the held load was never released"
-        return self._load(version, trainer)
+        return self._load(registry, version, trainer)
 
     def release(self) -> None:
         self._release.set()
@@ -176,9 +178,8 @@ def test_a_move_during_a_slow_load_is_not_missed(rig: Rig, monkeypatch: pytest.M
         assert made.upload().status_code == 201
         train_through_api(made)
         train_through_api(made, params={"estimator": "linear", "seed": 1})
-        server = made.app.state.mlpoc.server
-        held = HeldLoad(server.registry, version=1)
-        monkeypatch.setattr(server.registry, "load", held.load)
+        held = HeldLoad(version=1)
+        monkeypatch.setattr(scoring, "load", held)
 
         def move(version: int, expected: int | None) -> None:
             response = made.client.put(
@@ -212,14 +213,8 @@ def test_lookups_of_unknown_models_do_not_evict_loaded_ones(
         assert made.upload().status_code == 201
         train_through_api(made)
         server = made.app.state.mlpoc.server
-        loads: list[int] = []
-        load = server.registry.load
-
-        def counted(version: ModelVersion, trainer: Any = None) -> Any:
-            loads.append(version.version)
-            return load(version, trainer)
-
-        monkeypatch.setattr(server.registry, "load", counted)
+        counted = HeldLoad()  # holds nothing, counts the loads
+        monkeypatch.setattr(scoring, "load", counted)
         predict = made.headers("predict")
 
         def call(path: str) -> int:
@@ -231,5 +226,5 @@ def test_lookups_of_unknown_models_do_not_evict_loaded_ones(
             assert call(f"/models/nothing-{n}/predict") == 404
             assert call(f"/models/iris/predict?version={100 + n}") == 404
         assert call("/models/iris/predict?version=1") == 200
-        assert loads == [1]  # still cached: the unknown lookups left nothing behind
+        assert counted.loads == [1]  # still cached: the unknown lookups left nothing behind
         assert len(server._entries) == 1
