@@ -107,6 +107,25 @@ def test_a_model_failing_its_checksum_never_replaces_the_serving_one(api: Api) -
     wait_for(lambda: call() == 2, timeout=120, interval=0.1, what="the repaired version")
 
 
+def move(api: Api, version: int, expected: int | None) -> None:
+    """Move iris's production alias through the API (which warms the new version)."""
+    response = api.client.put(
+        "/models/iris/aliases/production",
+        json={"version": version, "expected_version": expected},
+        headers=api.headers(),
+    )
+    assert response.status_code == 200, response.text
+
+
+def served(api: Api) -> int:
+    """The version that answers a predict on iris's production alias."""
+    response = api.client.post(
+        "/models/iris/predict", json={"row": row(3)}, headers=api.headers("predict")
+    )
+    assert response.status_code == 200, response.text
+    return int(response.json()["version"])
+
+
 def test_a_move_through_the_api_is_served_at_once(rig: Rig) -> None:
     # An hour between alias checks: only the API's own warm-up after the move can bring the
     # new version in, and the caller who moved it is served the new version at once (the
@@ -116,34 +135,17 @@ def test_a_move_through_the_api_is_served_at_once(rig: Rig) -> None:
         assert made.upload().status_code == 201
         train_through_api(made)
         train_through_api(made, params={"estimator": "hist_gradient_boosting", "max_iter": 20})
-        predict = made.headers("predict")
-
-        def move(version: int, expected: int | None) -> None:
-            response = made.client.put(
-                "/models/iris/aliases/production",
-                json={"version": version, "expected_version": expected},
-                headers=made.headers(),
-            )
-            assert response.status_code == 200, response.text
-
-        def served() -> int:
-            response = made.client.post(
-                "/models/iris/predict", json={"row": row(3)}, headers=predict
-            )
-            assert response.status_code == 200, response.text
-            return int(response.json()["version"])
-
-        move(1, None)
-        assert served() == 1
-        move(2, 1)
-        assert served() == 2
+        move(made, 1, None)
+        assert served(made) == 1
+        move(made, 2, 1)
+        assert served(made) == 2
         rolled_back = made.client.post(
             "/models/iris/aliases/production/rollback",
             json={"expected_version": 2},
             headers=made.headers(),
         )
         assert rolled_back.status_code == 200, rolled_back.text
-        assert served() == 1
+        assert served(made) == 1
 
 
 class HeldLoad:
@@ -181,27 +183,11 @@ def test_a_move_during_a_slow_load_is_not_missed(rig: Rig, monkeypatch: pytest.M
         held = HeldLoad(version=1)
         monkeypatch.setattr(scoring, "load", held)
 
-        def move(version: int, expected: int | None) -> None:
-            response = made.client.put(
-                "/models/iris/aliases/production",
-                json={"version": version, "expected_version": expected},
-                headers=made.headers(),
-            )
-            assert response.status_code == 200, response.text
-
-        move(1, None)
+        move(made, 1, None)
         assert held.started.wait(timeout=60), "the warm-up never started loading version 1"
-        move(2, 1)  # while version 1 is still loading
+        move(made, 2, 1)  # while version 1 is still loading
         held.release()
-
-        def served() -> int:
-            response = made.client.post(
-                "/models/iris/predict", json={"row": row(3)}, headers=made.headers("predict")
-            )
-            assert response.status_code == 200, response.text
-            return int(response.json()["version"])
-
-        assert served() == 2  # waits for the second move's load, then answers with it
+        assert served(made) == 2  # waits for the second move's load, then answers with it
         assert held.loads == [1, 2]
 
 
