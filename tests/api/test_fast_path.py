@@ -48,20 +48,20 @@ def served(api: Api) -> Any:
     return api.app.state.mlpoc.server.get("iris", "production")
 
 
-def test_a_tree_model_is_compiled_verified_and_served_compiled(rig_api: Api) -> None:
-    assert rig_api.upload().status_code == 201
-    version = promoted(rig_api)
+def test_a_tree_model_is_compiled_verified_and_served_compiled(api: Api) -> None:
+    assert api.upload().status_code == 201
+    version = promoted(api)
     serving = version.serving
     assert serving["path"] == "compiled", serving
     assert serving["compiled"]["format"] == inference.FORMAT
     agreement = serving["agreement"]
     assert agreement["classes_identical"] and agreement["max_difference"] < 1e-6
     assert agreement["rows"] > 0 and agreement["holdout_rows"] > 0
-    answer = predict(rig_api)
-    scorer = served(rig_api)
+    answer = predict(api)
+    scorer = served(api)
     assert scorer.path == "compiled" and scorer.model is None
     # The same answer scikit-learn gives for that row.
-    trainer, model = Registry(rig_api.adapters).load(version)
+    trainer, model = Registry(api.adapters).load(version)
     import pandas as pd
 
     reference = trainer.predict(model, pd.DataFrame.from_records([row(5)]))
@@ -71,14 +71,14 @@ def test_a_tree_model_is_compiled_verified_and_served_compiled(rig_api: Api) -> 
         assert abs(answer["probabilities"][label] - p) < 1e-6
 
 
-def test_a_tampered_compiled_artifact_falls_back_to_scikit_learn(rig_api: Api) -> None:
-    assert rig_api.upload().status_code == 201
-    version = promoted(rig_api)
+def test_a_tampered_compiled_artifact_falls_back_to_scikit_learn(api: Api) -> None:
+    assert api.upload().status_code == 201
+    version = promoted(api)
     key = version.serving["compiled"]["key"]
-    data = rig_api.adapters.blobs.get(key)
-    rig_api.adapters.blobs.put(key, data[:-1] + bytes([data[-1] ^ 0x01]))
-    assert predict(rig_api)["version"] == version.version
-    scorer = served(rig_api)
+    data = api.adapters.blobs.get(key)
+    api.adapters.blobs.put(key, data[:-1] + bytes([data[-1] ^ 0x01]))
+    assert predict(api)["version"] == version.version
+    scorer = served(api)
     assert scorer.path == "sklearn"
     assert "fails its checksum" in (scorer.fallback or "")
 

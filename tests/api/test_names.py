@@ -12,8 +12,7 @@ from tests.api.test_refusals import refused
 from tests.support.api import Api, train_through_api
 
 
-def test_names_with_a_trailing_newline_are_refused(rig_api: Api) -> None:
-    api = rig_api
+def test_names_with_a_trailing_newline_are_refused(api: Api) -> None:
     admin, read = api.headers(), api.headers("read")
     refused(api, lambda: api.upload(name="xss\n"), 400, "dataset name must match")
     refused(api, lambda: api.upload(name="xss", model="m\n"), 400, "model name must match")

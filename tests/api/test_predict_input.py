@@ -14,11 +14,11 @@ from tests.support.data import FEATURES, flags_csv, row
 
 
 @pytest.fixture
-def served(rig_api: Api) -> Api:
-    assert rig_api.upload().status_code == 201
-    train_through_api(rig_api)
-    Registry(rig_api.adapters).move_alias("iris", "production", 1, expected=None)
-    return rig_api
+def served(api: Api) -> Api:
+    assert api.upload().status_code == 201
+    train_through_api(api)
+    Registry(api.adapters).move_alias("iris", "production", 1, expected=None)
+    return api
 
 
 def batch(api: Api, rows: list[Any]) -> Any:

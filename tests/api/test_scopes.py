@@ -11,8 +11,7 @@ def key_id(token: str) -> str:
     return token.split("_")[1]  # mlpoc_<key id>_<secret>
 
 
-def test_a_label_key_labels_and_nothing_more(rig_api: Api) -> None:
-    api = rig_api
+def test_a_label_key_labels_and_nothing_more(api: Api) -> None:
     assert api.upload().status_code == 201
     label = api.headers("label")
     one = api.client.put("/datasets/iris/records/r001/label", json={"label": 2}, headers=label)
@@ -41,8 +40,7 @@ def test_a_label_key_labels_and_nothing_more(rig_api: Api) -> None:
     assert read_label.status_code == 403
 
 
-def test_moves_jobs_and_labels_record_the_key(rig_api: Api) -> None:
-    api = rig_api
+def test_moves_jobs_and_labels_record_the_key(api: Api) -> None:
     admin, label, read = api.headers(), api.headers("label"), api.headers("read")
     assert api.upload().status_code == 201
     labelled = api.client.put("/datasets/iris/records/r001/label", json={"label": 2}, headers=label)
