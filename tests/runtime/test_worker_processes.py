@@ -35,11 +35,14 @@ def test_sigkill_mid_training_then_two_workers_twenty_jobs(env: Env) -> None:
     job, registering exactly one version. The two survivors then share twenty more jobs:
     twenty succeeded jobs, twenty distinct version numbers."""
     # The first delivery is held mid-fit until it is killed; the redelivery goes through.
-    hold = train_params(estimator="linear", hold_first=str(env.tmp / "slow-job"))
+    held = env.tmp / "slow-job"
+    hold = train_params(estimator="linear", hold_first=str(held))
     slow = jobs.enqueue(env.adapters, "train", hold)
     with env.worker_processes(3, trainer=SLOW) as procs:
+        # Killed once inside the held fit (the marker exists), not between the claim and the
+        # fit: a redelivery would then claim the marker itself and wait for a gate nobody opens.
         running = wait_for(
-            lambda: (j := job_state(env, slow.id)).state == "running" and j,
+            lambda: held.exists() and (j := job_state(env, slow.id)).state == "running" and j,
             timeout=120,
             what=lambda: "a worker to start training\n" + env.logs(),
         )
