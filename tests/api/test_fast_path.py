@@ -100,9 +100,9 @@ def test_a_crafted_compiled_artifact_is_refused_not_run(api: Api) -> None:
     assert "child index" in (scorer.fallback or "")
 
 
-def test_a_model_the_path_does_not_cover_is_served_by_scikit_learn(local_rig: Rig) -> None:
+def test_a_model_the_path_does_not_cover_is_served_by_scikit_learn(rig: Rig) -> None:
     # A plugin's versions are loaded only where the plugin is allowed (MLPOC_TRAINER_PLUGINS).
-    api = make_api(local_rig, trainer_plugins="tests.runtime.plugins:NaiveBayesTrainer")
+    api = make_api(rig, trainer_plugins="tests.runtime.plugins:NaiveBayesTrainer")
     with api.client:
         assert api.upload().status_code == 201
         worker = Worker(api.adapters, api.worker_settings, trainer=NaiveBayesTrainer())
@@ -131,9 +131,9 @@ class GatedBlobs:
 
 
 def test_readyz_waits_for_the_production_models_then_the_first_call_loads_nothing(
-    local_rig: Rig,
+    rig: Rig,
 ) -> None:
-    made = make_api(local_rig)
+    made = make_api(rig)
     with made.client:
         assert made.upload().status_code == 201
         promoted(made)
@@ -156,8 +156,8 @@ def test_readyz_waits_for_the_production_models_then_the_first_call_loads_nothin
         assert blobs.artifact_reads == reads  # the model was already loaded
 
 
-def test_readiness_waits_for_the_preload_only_so_long(local_rig: Rig) -> None:
-    made = make_api(local_rig, preload_seconds=0.5)
+def test_readiness_waits_for_the_preload_only_so_long(rig: Rig) -> None:
+    made = make_api(rig, preload_seconds=0.5)
     with made.client:
         assert made.upload().status_code == 201
         promoted(made)

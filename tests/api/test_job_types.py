@@ -80,10 +80,10 @@ def test_a_new_job_type_is_one_module(echo: None, rig: Rig) -> None:
         assert [job["id"] for job in listed.json()["items"]] == ["echo-1"]
 
 
-def test_the_api_and_the_cli_name_the_registered_types(local_rig: Rig) -> None:
+def test_the_api_and_the_cli_name_the_registered_types(rig: Rig) -> None:
     from runtime.cli.jobs import app as jobs_cli
 
-    api = make_api(local_rig)
+    api = make_api(rig)
     with api.client:
         body = api.client.get("/openapi.json").json()["paths"]["/jobs"]["post"]["requestBody"]
         refs = body["content"]["application/json"]["schema"]["anyOf"]

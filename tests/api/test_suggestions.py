@@ -59,8 +59,7 @@ def _stored_predictions(api: Api) -> dict[str, dict[str, Any]]:
     return {doc.data["record_id"]: doc.data for doc in items}
 
 
-def test_least_confident_first_follows_the_stored_confidences(rig_api: Api) -> None:
-    api = rig_api
+def test_least_confident_first_follows_the_stored_confidences(api: Api) -> None:
     blank = _trained_and_scored(api)
     stored = _stored_predictions(api)
     assert len(stored) == 150
@@ -97,8 +96,7 @@ def test_least_confident_first_follows_the_stored_confidences(rig_api: Api) -> N
     )
 
 
-def test_records_without_a_usable_prediction_follow_by_record_id(rig_api: Api) -> None:
-    api = rig_api
+def test_records_without_a_usable_prediction_follow_by_record_id(api: Api) -> None:
     blank = sorted(_trained_and_scored(api))
     documents = api.adapters.documents
     # One record never scored, one scored by another model: neither is ranked, both follow.
@@ -121,8 +119,7 @@ def test_records_without_a_usable_prediction_follow_by_record_id(rig_api: Api) -
     assert {r["record_id"]: r["suggestion"] for r in by_id} == suggested
 
 
-def test_one_record_with_its_suggestion_and_refusals(rig_api: Api) -> None:
-    api = rig_api
+def test_one_record_with_its_suggestion_and_refusals(api: Api) -> None:
     blank = sorted(_trained_and_scored(api))
     read = api.headers("read")
     one = api.client.get(f"/datasets/iris/records/{blank[0]}", headers=read)

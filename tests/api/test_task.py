@@ -45,8 +45,7 @@ def _labels(api: Api, name: str, labels: list[dict[str, Any]], **extra: Any) -> 
     )
 
 
-def test_integer_coded_classes_with_blanks_train_a_classifier(rig_api: Api) -> None:
-    api = rig_api
+def test_integer_coded_classes_with_blanks_train_a_classifier(api: Api) -> None:
     data, truth = breast_cancer()
     # The trap: pandas reads 0/1 with blanks as floats, which looked like a quantity.
     assert pd.read_csv(io.BytesIO(data))["target"].dtype == float
@@ -114,8 +113,7 @@ def test_integer_coded_classes_with_blanks_train_a_classifier(rig_api: Api) -> N
         assert set(prediction["probabilities"]) == {"0", "1"}
 
 
-def test_integer_measurement_is_regression_and_takes_only_numbers(rig_api: Api) -> None:
-    api = rig_api
+def test_integer_measurement_is_regression_and_takes_only_numbers(api: Api) -> None:
     data, _ = diabetes()
     uploaded = api.upload(data, name="diabetes", target="target", id_column="record_id")
     assert uploaded.status_code == 201, uploaded.text
@@ -164,8 +162,7 @@ def test_integer_measurement_is_regression_and_takes_only_numbers(rig_api: Api) 
     assert np.isfinite(result["metrics"]["rmse"])
 
 
-def test_the_task_can_be_stated_and_training_keeps_to_it(rig_api: Api) -> None:
-    api = rig_api
+def test_the_task_can_be_stated_and_training_keeps_to_it(api: Api) -> None:
     data = b"id,x,y\n" + b"".join(f"s{i},{i},{i % 2}\n".encode() for i in range(20))
     stated = api.upload(data, name="stated", target="y", id_column="id", task="regression")
     assert stated.status_code == 201, stated.text
