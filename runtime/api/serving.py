@@ -102,14 +102,15 @@ class ModelServer:
 
     def cached(self, model: str, ref: int | str) -> Served | None:
         """What `get` would answer without any I/O (a loaded version, or an alias checked
-        within `check_seconds`), else None: safe to call on the event loop."""
+        within `check_seconds` and not moved by this API since), else None: safe to call on
+        the event loop."""
         key = (model, ref)  # as in `get`: version 3 and an alias named "3" are two keys
         with self._lock:
             entry = self._entries.get(key)
             if entry is None or entry.served is None:
                 return None
             self._entries.move_to_end(key)  # in use: the last to be evicted
-        if isinstance(ref, int) or time.monotonic() - entry.checked_at < self.check_seconds:
+        if isinstance(ref, int) or entry.fresh(self.check_seconds):
             return entry.served
         return None
 
