@@ -22,8 +22,7 @@ from tests.support.data import iris_csv, row
 ROWS = (0, 7, 75, 149)  # r007 has no colour: a missing categorical value
 
 
-def test_predict_by_id_equals_predict_on_the_same_rows(rig_api: Api) -> None:
-    api = rig_api
+def test_predict_by_id_equals_predict_on_the_same_rows(api: Api) -> None:
     assert api.upload().status_code == 201
     train_through_api(api, params={})  # gradient boosting: the compiled path answers
     ids = [f"r{i:03d}" for i in ROWS]
@@ -93,8 +92,7 @@ def _no_nulls(value: Any) -> Any:
     return value
 
 
-def test_export_round_trips(rig_api: Api) -> None:
-    api = rig_api
+def test_export_round_trips(api: Api) -> None:
     assert api.upload().status_code == 201
     train_through_api(api, params={})
     read = api.headers("read")

@@ -35,8 +35,7 @@ def _snapshot_rows(api: Api, version: dict[str, Any]) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def test_preview_and_column_statistics(rig_api: Api) -> None:
-    api = rig_api
+def test_preview_and_column_statistics(api: Api) -> None:
     read = api.headers("read")
     assert api.upload().status_code == 201
     relabel = api.client.put(
@@ -76,8 +75,7 @@ def test_preview_and_column_statistics(rig_api: Api) -> None:
     assert api.client.get("/datasets/iris/stats", headers=read).json() == stats
 
 
-def test_append_then_train_records_the_new_file(rig_api: Api) -> None:
-    api = rig_api
+def test_append_then_train_records_the_new_file(api: Api) -> None:
     frame = pd.read_csv(io.BytesIO(iris_csv()), dtype={"record_id": str})
     first, later = frame[frame.index % 3 != 0], frame[frame.index % 3 == 0]
     assert api.upload(_csv(first)).status_code == 201
@@ -137,8 +135,7 @@ def test_append_then_train_records_the_new_file(rig_api: Api) -> None:
     ]
 
 
-def test_one_append_at_a_time(rig_api: Api) -> None:
-    api = rig_api
+def test_one_append_at_a_time(api: Api) -> None:
     assert api.upload().status_code == 201
     first = pd.read_csv(io.BytesIO(iris_csv()), dtype={"record_id": str}).head(1)
 
@@ -159,8 +156,7 @@ def test_one_append_at_a_time(rig_api: Api) -> None:
     assert api.adapters.documents.get(DATASETS.name, "iris").data["appending"] is None
 
 
-def test_delete_removes_exactly_the_datasets_records_and_predictions(rig_api: Api) -> None:
-    api = rig_api
+def test_delete_removes_exactly_the_datasets_records_and_predictions(api: Api) -> None:
     assert api.upload().status_code == 201
     assert api.upload(name="other").status_code == 201
     for name in ("iris", "other"):

@@ -6,8 +6,7 @@ from runtime import jobs
 from tests.support.api import Api
 
 
-def test_jobs_are_listed_newest_first_across_states(rig_api: Api) -> None:
-    api = rig_api
+def test_jobs_are_listed_newest_first_across_states(api: Api) -> None:
     made = []
     for n in range(7):
         job = jobs.enqueue(api.adapters, "batch_predict", {"n": n}, job_id=f"job-{n}")

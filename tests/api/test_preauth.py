@@ -134,13 +134,11 @@ class _Filled(dict[str, str]):
         return "1" if key == "version" else "x"
 
 
-def test_multipart_elsewhere_is_415_even_when_small(local_rig: Rig) -> None:
-    made = make_api(local_rig)
-    with made.client:
-        response = made.client.post(
-            "/models/x/predict",
-            files={"file": ("x.csv", b"a,b\n1,2\n", "text/csv")},
-            headers=made.headers("predict"),
-        )
-        assert response.status_code == 415, response.text
-        assert response.json()["error"]["code"] == "unsupported_media_type"
+def test_multipart_elsewhere_is_415_even_when_small(api: Api) -> None:
+    response = api.client.post(
+        "/models/x/predict",
+        files={"file": ("x.csv", b"a,b\n1,2\n", "text/csv")},
+        headers=api.headers("predict"),
+    )
+    assert response.status_code == 415, response.text
+    assert response.json()["error"]["code"] == "unsupported_media_type"
