@@ -14,10 +14,7 @@ from tests.support.api import Api
 from tests.support.registry import register
 
 
-def test_a_lost_race_is_one_409_on_every_backend(
-    rig_api: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    api = rig_api
+def test_a_lost_race_is_one_409_on_every_backend(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     registry = Registry(api.adapters)
     for accuracy in (0.5, 0.6, 0.7):
         register(registry, "race", {"accuracy": accuracy})

@@ -78,11 +78,10 @@ def test_a_row_wider_than_the_model_is_refused_by_its_key_count(served: Api) -> 
 
 
 def test_a_boolean_feature_takes_the_words_a_csv_spells_booleans_with_and_refuses_the_rest(
-    rig_api: Api,
+    api: Api,
 ) -> None:
     # `member` was spelled True/true/TRUE and False/false/FALSE in the file: pandas read
     # them all as booleans, so the model knows it as the categories "True" and "False".
-    api = rig_api
     uploaded = api.upload(flags_csv(), name="flags", target="target", id_column="record_id")
     assert uploaded.status_code == 201, uploaded.text
     trained = api.client.post(

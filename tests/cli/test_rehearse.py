@@ -46,8 +46,8 @@ def test_rehearse_aws_deploys_runs_the_loop_and_destroys(tmp_path: Path) -> None
         "synthesized the AWS stack (cdktf synth, emulator variant)",
         "deployed it with the cdktf CLI (cdktf deploy aws)",
     ]
-    for step in LOOP:
-        assert step in steps, step
+    for step in LOOP:  # a step's line may say more ("... (as in examples/wine.csv)")
+        assert any(s.startswith(step) for s in steps), step
     assert steps[-2:] == [
         "a second plan is clean (cdktf diff aws)",
         "emptied the bucket and destroyed the stack (cdktf destroy aws)",
@@ -80,8 +80,8 @@ def test_rehearse_gcp_runs_the_loop_on_the_declared_data_plane(tmp_path: Path) -
     steps = [s["step"] for s in result["steps"]]
     assert "created the declared data plane on the emulators" in steps
     assert "created the first admin key from the stack's outputs (keys --stack)" in steps
-    for step in LOOP:
-        assert step in steps, step
+    for step in LOOP:  # a step's line may say more ("... (as in examples/wine.csv)")
+        assert any(s.startswith(step) for s in steps), step
     assert result["version"] == 1 and result["stored_predictions"] == 178
     assert not Path(result["workdir"]).exists(), "a passed rehearsal removes its directory"
 
