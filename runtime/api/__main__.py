@@ -1,6 +1,6 @@
 """`python -m runtime.api`: serve the API with uvicorn on $PORT (default 8080), bound to
 MLPOC_API_HOST (default 0.0.0.0), settings from `MLPOC_*` variables (connection limits and
-timeouts included: runtime.api.server), JSON logs on stdout."""
+timeouts and the trusted front end included: runtime.api.server), JSON logs on stdout."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ from adapters.settings import load_settings
 from runtime.api import docs, errors, openapi, ui
 from runtime.api.auth import Authenticate, KeyVerifier
 from runtime.api.body_limit import Allowance, BodyLimit
+from runtime.api.front_end import FrontEnd
 from runtime.api.metrics import ApiMetrics
 from runtime.api.middleware import RequestContext
 from runtime.api.preload import Preload, warm_routes
@@ -96,8 +97,9 @@ def create_app(
     openapi.install(app, settings)
     docs.install(app)
     ui.install(app)
-    # Outermost last: request id and access log, then the key check, then body limits, so
-    # a request without a valid key is refused before any limit or body is looked at.
+    # Outermost last: request id and access log, then the front end's checks (a request that
+    # did not come through it is refused before any other work), then the key check, then
+    # body limits, so a request without a valid key is refused before any body is read.
     app.add_middleware(
         BodyLimit,
         default_bytes=settings.max_request_bytes,
@@ -112,6 +114,13 @@ def create_app(
         verifier=app.state.mlpoc.keys,
         public_paths=(*health.PUBLIC_PATHS, *docs.PUBLIC_PATHS, app.openapi_url, *ui.PUBLIC_PATHS),
         public_prefixes=(*docs.PUBLIC_PREFIXES, *ui.PUBLIC_PREFIXES),
+    )
+    secret = settings.origin_secret
+    app.add_middleware(
+        FrontEnd,
+        https_only=settings.https_only,
+        hsts_seconds=settings.hsts_seconds,
+        origin_secret=secret.get_secret_value() if secret else None,
     )
     app.add_middleware(RequestContext, metrics=api_metrics)
     app.state.mlpoc.preload.start()  # last: its warm-up routes a request through all of it

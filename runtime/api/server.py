@@ -1,9 +1,10 @@
 """How uvicorn serves the API: httptools' parser (C, a pinned dependency; uvicorn's h11
 parser is pure Python and cost ~0.25 ms more per request here), a cap on concurrent
-connections and requests (beyond it, a 503 at once), a keep-alive timeout, and a timeout on
-reading a request's headers.
+connections and requests (beyond it, a 503 at once), a keep-alive timeout, a timeout on
+reading a request's headers, and whose forwarded headers (scheme, client address) it
+believes: the platform's front end's only.
 
-uvicorn has the middle two as options. It has no header timeout: a connection that sends a
+uvicorn has all but the header timeout as options. It has none: a connection that sends a
 header byte now and then is kept open for ever (its keep-alive timer runs only between
 requests, and any byte cancels it). `HeaderTimeoutHttpTools` adds one to uvicorn's httptools
 protocol: a connection still waiting for a complete request head `header_timeout` seconds
@@ -125,5 +126,8 @@ def config(
         http=protocol(settings.api_header_timeout_seconds),
         limit_concurrency=settings.api_max_concurrency,
         timeout_keep_alive=settings.api_keep_alive_seconds,
+        # X-Forwarded-Proto/-For are believed only from the platform's front end.
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         **options,
     )

@@ -1,13 +1,14 @@
 """The API's settings: upload and batch limits, how often the serving cache looks at an
-alias, when annotations trigger a retrain, how long a verified API key is trusted, and the
-HTTP server's connection limits and timeouts. Every field is the environment variable
-`MLPOC_<FIELD>`; the backend's settings (`adapters.settings.Settings`) and the trainers a
-version may name (`runtime.config.TrainerSettings`) are read on their own, and the worker's
-are not the API's business."""
+alias, when annotations trigger a retrain, how long a verified API key is trusted, the HTTP
+server's connection limits and timeouts, and what the platform's HTTPS front end guarantees
+(runtime.api.front_end; off by default, turned on by the stacks). Every field is the
+environment variable `MLPOC_<FIELD>`; the backend's settings (`adapters.settings.Settings`)
+and the trainers a version may name (`runtime.config.TrainerSettings`) are read on their own,
+and the worker's are not the API's business."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from adapters.settings import EnvSettings
 
@@ -59,6 +60,24 @@ class ApiSettings(EnvSettings):
         gt=0,
         description="How long a connection may take to send a request's headers before it is "
         "closed.",
+    )
+    https_only: bool = Field(
+        False,
+        description="Behind an HTTPS front end: redirect plain-HTTP GET/HEAD to https://, refuse "
+        "other plain-HTTP requests, send HSTS (health checks exempt).",
+    )
+    hsts_seconds: int = Field(
+        31_536_000, ge=0, description="HSTS max-age when https_only (0: no HSTS header)."
+    )
+    origin_secret: SecretStr | None = Field(
+        None,
+        description="If set, refuse (403) requests whose X-Origin-Verify header is not this "
+        "value (health checks exempt): only the CDN in front knows it.",
+    )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="Proxies whose X-Forwarded-Proto/-For uvicorn trusts (addresses or "
+        "networks, comma-separated; * for any): the platform's front end.",
     )
 
 
