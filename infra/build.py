@@ -6,7 +6,9 @@ the kinds it reads (`@builder(Kind.X, reads=(...))`), gets exactly those through
 happens), and returns a typed value: whatever builders that read its kind need (a resource, or
 a small dataclass of them). `SystemStack` runs the builders in SYSTEM order and records which
 Terraform resources and data sources each component created (`SystemStack.owners`): the parity
-test checks that every block of both synthesized stacks belongs to a component.
+test checks that every block of both synthesized stacks belongs to a component. A builder
+creates at least one block, unless it says why not (`ctx.blockless(why)`): a component that is,
+on that cloud, only settings another component applies, or optional and off.
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ class Builder:
 
 def builder(kind: Kind, *, reads: tuple[Kind, ...] = ()) -> Callable[[Callable[..., T]], Builder]:
     """Declare a function `(ctx: BuildContext) -> Output` as the builder of `kind` that reads
-    the outputs of `reads`. The return annotation is the output type, checked after building."""
+    the outputs of `reads`. The return annotation is the output type, checked after building.
+    A builder creates at least one Terraform block, unless it calls `ctx.blockless(why)`."""
 
     def declare(build: Callable[..., T]) -> Builder:
         returns = typing.get_type_hints(build)["return"]
@@ -125,6 +128,7 @@ class BuildContext:
     _declared: tuple[Kind, ...]
     _built: Mapping[Kind, Any]
     _read: set[Kind] = field(default_factory=set)
+    _blockless: str | None = None
 
     @property
     def id(self) -> str:
@@ -147,6 +151,12 @@ class BuildContext:
             )
         self._read.add(kind)
         return value
+
+    def blockless(self, reason: str) -> None:
+        """Say why this cloud has no Terraform block for the component this time (its output
+        is settings other components apply, or what it would build is optional and off).
+        Creating a block after saying so is an error, and so is creating none without."""
+        self._blockless = reason
 
     def output(self, name: str, value: Any, description: str) -> None:
         TerraformOutput(self.stack, f"output_{name}", value=value, description=description)
@@ -176,6 +186,8 @@ class SystemStack(TerraformStack):
         cloud.provider(self, config)
         # Terraform addresses each component created, by component id.
         self.owners: dict[str, list[str]] = {}
+        # Why a component has no block on this cloud, by component id (None: it has some).
+        self.blockless: dict[str, str | None] = {}
         built: dict[Kind, Any] = {}
         # Constructs are appended to the stack's children in creation order.
         created = len(self.node.children)
@@ -195,3 +207,12 @@ class SystemStack(TerraformStack):
             children = self.node.children
             self.owners[component.id] = sorted(_addresses(children[created:]))
             created = len(children)
+            if bool(self.owners[component.id]) == bool(ctx._blockless):
+                raise BuildError(
+                    f"{step.name} says it is blockless but creates "
+                    f"{', '.join(self.owners[component.id])}"
+                    if ctx._blockless
+                    else f"{step.name} creates no Terraform block and does not say why "
+                    "(ctx.blockless)"
+                )
+            self.blockless[component.id] = ctx._blockless

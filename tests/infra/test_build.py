@@ -124,3 +124,28 @@ def test_the_decorator_takes_the_return_annotation() -> None:
         return {}
 
     assert (build_key.kind, build_key.reads, build_key.returns) == (Kind.KEY, (Kind.ACCOUNT,), dict)
+
+
+def test_a_builder_that_creates_nothing_must_say_why(config: ProjectConfig, tmp_path: Path) -> None:
+    def nothing(ctx: BuildContext) -> Made:
+        return Made(None)  # type: ignore[arg-type]
+
+    def said(ctx: BuildContext) -> Made:
+        ctx.blockless("settings only")
+        return Made(None)  # type: ignore[arg-type]
+
+    with pytest.raises(BuildError, match="creates no Terraform block and does not say why"):
+        _stack(_toy(key=nothing), config, tmp_path)
+    stack = _stack(_toy(key=said), config, tmp_path / "said")
+    assert stack.owners["key"] == []
+    assert stack.blockless["key"] == "settings only"
+    assert stack.blockless["bucket"] is None
+
+
+def test_a_blockless_builder_may_not_create_blocks(config: ProjectConfig, tmp_path: Path) -> None:
+    def liar(ctx: BuildContext) -> Made:
+        ctx.blockless("settings only")
+        return _null(ctx)
+
+    with pytest.raises(BuildError, match=r"says it is blockless but creates null_resource\.key"):
+        _stack(_toy(key=liar), config, tmp_path)
