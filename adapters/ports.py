@@ -279,10 +279,13 @@ class Index:
 
 @dataclass(frozen=True)
 class Collection:
-    """A named set of documents and the indexes queries may use."""
+    """A named set of documents and the indexes queries may use. `operator_written`: only
+    operators write it, with their own credentials; deployed, the runtime may only read it (a
+    backend whose IAM cannot tell collections apart keeps it in a store of its own)."""
 
     name: str
     indexes: tuple[Index, ...] = ()
+    operator_written: bool = False
 
     def key_types(self) -> dict[str, str]:
         """Every key attribute with its type ("S" or "N"): the document id (S) and each

@@ -87,6 +87,11 @@ class Settings(EnvSettings):
     region: str | None = Field(None, description="aws: region (else boto3's default chain).")
     gcp_project: str | None = Field(None, description="gcp: Google Cloud project id.")
     firestore_database: str = Field("(default)", description="gcp: Firestore database id.")
+    firestore_operator_database: str | None = Field(
+        None,
+        description="gcp: Firestore database of the collections only operators write (API "
+        "keys), apart so that IAM can let the runtime only read them (default: the same).",
+    )
 
     @model_validator(mode="after")
     def _required_for_backend(self) -> Settings:

@@ -34,7 +34,9 @@ PREDICTIONS = Collection(
     "predictions",
     (Index("dataset", "record_id"), Index("ranked", "confidence", "N")),
 )
-API_KEYS = Collection("api_keys")
+# Created and revoked by operators (`mlpoc keys`), read by the API: no runtime identity may
+# write it (infra.logical ACCESS; on GCP it lives in a Firestore database of its own).
+API_KEYS = Collection("api_keys", operator_written=True)
 
 COLLECTIONS: tuple[Collection, ...] = (
     JOBS,

@@ -40,6 +40,11 @@ def build(settings: Settings, collections: Iterable[Collection]) -> Adapters:
             clients.firestore_client(project, settings.firestore_database),
             settings.table_prefix,
             collections,
+            operator_client=(
+                clients.firestore_client(project, settings.firestore_operator_database)
+                if settings.firestore_operator_database
+                else None
+            ),
         ),
     )
 

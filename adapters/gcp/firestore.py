@@ -50,12 +50,26 @@ _CALL: dict[str, Any] = {"retry": GRPC_RETRY, "timeout": CALL_TIMEOUT_SECONDS}
 
 
 class FirestoreDocumentStore(DocumentStore):
+    """`operator_client`, if given, holds the operator-written collections (a database of
+    their own, so that IAM can grant the runtime read-only access to them alone)."""
+
     def __init__(
-        self, client: firestore.Client, table_prefix: str, collections: Iterable[Collection]
+        self,
+        client: firestore.Client,
+        table_prefix: str,
+        collections: Iterable[Collection],
+        *,
+        operator_client: firestore.Client | None = None,
     ) -> None:
         self.client = client
+        self.operator_client = operator_client
         self.table_prefix = table_prefix
         self.collections = {c.name: c for c in collections}
+
+    def _client(self, collection: str) -> firestore.Client:
+        if self.operator_client is not None and self.collection(collection).operator_written:
+            return self.operator_client
+        return self.client
 
     # ------------------------------------------------------------------ single documents
 
@@ -163,7 +177,7 @@ class FirestoreDocumentStore(DocumentStore):
             batches.append(batch)
         with translated(f"writing {len(writes)} documents to {collection}"):
             for batch in batches:
-                commit = self.client.batch()
+                commit = self._client(collection).batch()
                 # The SDK's hook for ready-made Write messages (its own subclasses use it).
                 commit._add_write_pbs([write_pb.Write.wrap(write) for write in batch])
                 commit.commit(**_CALL)
@@ -181,7 +195,7 @@ class FirestoreDocumentStore(DocumentStore):
     # ------------------------------------------------------------------ helpers
 
     def _collection_ref(self, collection: str) -> firestore.CollectionReference:
-        return self.client.collection(table_name(self.table_prefix, collection))
+        return self._client(collection).collection(table_name(self.table_prefix, collection))
 
     def _ref(self, collection: str, doc_id: str) -> DocumentReference:
         self.collection(collection)  # ValueError if undeclared

@@ -81,6 +81,8 @@ class GcpRig(Rig):
             subscription=f"{name}-jobs-sub",
             dead_letter_subscription=f"{name}-dead-sub",
             table_prefix=f"{name.replace('-', '_')}_",
+            # As the stack deploys it: API keys in a database of their own.
+            firestore_operator_database=f"{name}-keys",
             max_deliveries=max_deliveries,
         )
 
