@@ -29,7 +29,14 @@ from pathlib import Path
 from infra.deploy_files import bundled
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ("pyproject.toml", "constraints.txt", "README.md", "adapters", "runtime")
+SOURCES = (
+    "pyproject.toml",
+    "constraints.txt",
+    "requirements.lock",
+    "README.md",
+    "adapters",
+    "runtime",
+)
 # Left out wherever they are below SOURCES (file or directory names).
 IGNORED = ("__pycache__", "*.pyc", "*.pyo", ".*")
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold

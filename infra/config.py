@@ -59,6 +59,22 @@ class ServiceSection(Section):
         return self
 
 
+class ApiSection(ServiceSection):
+    # A domain of the team's own for the API (e.g. "api.example.com"). Without one the API is
+    # served over HTTPS at the front end's own name (CloudFront's *.cloudfront.net, App
+    # Engine's *.appspot.com); with one, the stack asks for a certificate for it (see README).
+    domain: str | None = Field(
+        None,
+        max_length=253,
+        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+    )
+
+
+class WorkerSection(ServiceSection):
+    # Run the worker on spot capacity (a reclaimed worker's job is redelivered: README).
+    spot: bool = False
+
+
 class BudgetSection(Section):
     amount: float = Field(gt=0, description="Monthly budget, in `currency`.")
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
@@ -70,8 +86,8 @@ class ProjectConfig(Section):
     `infra.clouds`); `section()` is the chosen cloud's."""
 
     project: ProjectSection
-    api: ServiceSection = ServiceSection()
-    worker: ServiceSection = ServiceSection()
+    api: ApiSection = ApiSection()
+    worker: WorkerSection = WorkerSection()
     budget: BudgetSection
 
     @model_validator(mode="after")

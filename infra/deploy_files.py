@@ -13,31 +13,75 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from infra.logical import API, HEALTH_PATH, PORT, PROCESS_VARIABLE, PROCESSES, WORKER, Process
+from infra.logical import (
+    API,
+    HEALTH_PATH,
+    PORT,
+    PROCESS_VARIABLE,
+    PROCESSES,
+    WORKER,
+    Process,
+    ready_path,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 DEPLOY_DIR = REPO / "deploy"
 PUBLIC_PORT = 80
 # The image compose builds from the bundle's Dockerfile (local to each instance).
 IMAGE = "mlpoc-runtime"
+# Each Elastic Beanstalk environment starts its own service of the one compose file: compose
+# reads COMPOSE_PROFILES, and ${...} values, from the `.env` Elastic Beanstalk writes.
+PROFILES_VARIABLE = "COMPOSE_PROFILES"
+# What one container may use of its instance's memory (the stack sets it per environment).
+MEMORY_VARIABLE = "MLPOC_MEMORY_LIMIT"
+DEFAULT_MEMORY = "1536m"
+# The root filesystem is read-only; scratch space (uploads being checked, dataset snapshots)
+# is this tmpfs, which counts against the container's memory.
+SCRATCH = "/tmp"
+SCRATCH_BYTES = 512 * 1024 * 1024
+# The base image, by tag and digest: Docker pulls exactly this index, whatever the tag says
+# now. Docker Hub's python:3.11.16-slim-trixie (alias 3.11-slim) as pushed 2026-08-16; no
+# registry is reachable from where this was written, so the digest was taken from public
+# repositories that pin it (more than ten, Docker Hub and the public.ecr.aws mirror alike).
+# Refresh: `docker buildx imagetools inspect python:3.11-slim` prints the current "Digest:".
+BASE_IMAGE = (
+    "python:3.11.16-slim-trixie"
+    "@sha256:9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7"
+)
+LOCK_FILE = "requirements.lock"
+RUNTIME_UID = 10001
 
 
 def compose_yaml() -> str:
-    """docker-compose.yml run by Elastic Beanstalk: the API and the worker, both built from
-    the bundle's Dockerfile (the second build is all cache hits). Elastic Beanstalk writes the
-    environment properties (the runtime's settings) to `.env` beside it: each service's
-    env_file."""
+    """docker-compose.yml run by Elastic Beanstalk: the API and the worker, built from the
+    bundle's Dockerfile, each in its own profile (an environment starts only its own). Elastic
+    Beanstalk writes the environment properties (the runtime's settings) to `.env` beside it:
+    each service's env_file. Each container is bounded (memory), read-only but for a tmpfs
+    scratch, without capabilities and unable to gain privileges."""
     lines = ["services:"]
     for process in PROCESSES:
         lines += [
             f"  {process.name}:",
             "    build: .",
             f"    image: {IMAGE}",
+            "    profiles:",
+            f"      - {process.name}",
             "    env_file:",
             "      - .env",
             "    environment:",
             *(f"      {name}: {json.dumps(value)}" for name, value in process.environment.items()),
             "    restart: unless-stopped",
+            f"    mem_limit: ${{{MEMORY_VARIABLE}:-{DEFAULT_MEMORY}}}",
+            "    read_only: true",
+            "    volumes:",
+            "      - type: tmpfs",
+            f"        target: {SCRATCH}",
+            "        tmpfs:",
+            f"          size: {SCRATCH_BYTES}",
+            "    cap_drop:",
+            "      - ALL",
+            "    security_opt:",
+            "      - no-new-privileges:true",
         ]
         if process.serves_http:
             lines += [
@@ -83,7 +127,7 @@ def app_engine_yaml(process: Process) -> str:
         "liveness_check:",
         f"  path: {HEALTH_PATH}",
         "readiness_check:",
-        f"  path: {HEALTH_PATH}",
+        f"  path: {ready_path(process)}",
     ]
     if process.serves_http:
         lines += ["automatic_scaling:", "  min_num_instances: 1", "  max_num_instances: 2"]
@@ -93,21 +137,27 @@ def app_engine_yaml(process: Process) -> str:
 
 
 def dockerfile() -> str:
-    """A slim runtime image: the runtime and both clouds' SDKs, nothing build-time."""
+    """A slim runtime image: the base by digest, every package from the hashed lock (a byte
+    that differs fails the build), the runtime's sources, a non-root user. The project itself
+    is not installed: `python -m runtime.<process>` runs from /app."""
     return (
         "\n".join(
             [
                 "# mlpoc runtime image: API and worker (MLPOC_PROCESS picks one). The platforms",
                 "# build it from the release bundle; by hand: docker build -f deploy/Dockerfile .",
-                "FROM python:3.11-slim",
-                "ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1",
+                f"FROM {BASE_IMAGE}",
+                "ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \\",
+                "    PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONPATH=/app",
                 "WORKDIR /app",
-                "COPY pyproject.toml README.md constraints.txt ./",
+                f"# The runtime and both clouds' SDKs, exactly as {LOCK_FILE} pins and hashes them",
+                "# (scripts/lock.sh): no infra (cdktf), no test tools, nothing unlisted.",
+                f"COPY {LOCK_FILE} ./",
+                f"RUN pip install --require-hashes --no-deps -r {LOCK_FILE} \\",
+                f"    && useradd --create-home --uid {RUNTIME_UID} mlpoc",
                 "COPY adapters ./adapters",
                 "COPY runtime ./runtime",
-                "# Only the runtime and the cloud SDKs: no infra (cdktf), no test tools.",
-                'RUN pip install --no-compile -c constraints.txt ".[aws,gcp]" \\',
-                "    && useradd --create-home --uid 10001 mlpoc",
+                "# Bytecode compiled now: the containers run with a read-only root filesystem.",
+                "RUN python -m compileall -q adapters runtime",
                 "USER mlpoc",
                 f"# {PROCESS_VARIABLE} picks the process: "
                 + ", ".join(f"{p.name} (python -m {p.module})" for p in PROCESSES),

@@ -38,6 +38,9 @@ BEYOND_MOTO_COMPONENTS = ("app", "budget")  # infra.logical ids: the services, t
 # Endpoint names (the provider's canonical ones) of every service the stack may touch,
 # all pointed at moto so that nothing can reach a real AWS endpoint.
 ENDPOINT_SERVICES = (
+    "acm",
+    "cloudfront",
+    "cloudtrail",
     "cloudwatch",
     "dynamodb",
     "ec2",
@@ -56,6 +59,9 @@ ENDPOINT_SERVICES = (
 # Which endpoint each resource/data type prefix needs; a type matching none is an error,
 # so a new service in the stack cannot silently go unredirected.
 _SERVICE_OF_PREFIX = (
+    ("aws_acm_", "acm"),
+    ("aws_cloudfront_", "cloudfront"),
+    ("aws_cloudtrail", "cloudtrail"),
     ("aws_cloudwatch_log_", "logs"),
     ("aws_cloudwatch_event_", "events"),
     ("aws_cloudwatch_", "cloudwatch"),
@@ -72,6 +78,11 @@ _SERVICE_OF_PREFIX = (
     ("aws_partition", "sts"),
     ("aws_region", "sts"),
     ("aws_availability_zones", "ec2"),
+    ("aws_vpc", "ec2"),
+    ("aws_security_group", "ec2"),
+    ("aws_ec2_", "ec2"),
+    # A table inside the provider (each Region's load balancer account): no call at all.
+    ("aws_elb_service_account", "sts"),
 )
 
 DUMMY_KEYS = {"access_key": "testing", "secret_key": "testing"}

@@ -1,4 +1,5 @@
-"""S3 bucket: versioned, SSE-KMS with the project key, never public, TLS only."""
+"""S3 bucket: versioned, SSE-KMS with the project key, never public, TLS only, every request
+logged (S3 server access logs, into the log bucket)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRuleFilter,
     S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
 )
+from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
 from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
@@ -23,18 +25,18 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
     S3BucketVersioningVersioningConfiguration,
 )
 
-from infra.aws.security import policy_document, statement
+from infra.aws.logs import S3_ACCESS_PREFIX, LogBucket
+from infra.aws.security import policy_document, tls_only
 from infra.build import BuildContext, builder
 from infra.logical import Kind
 
 NONCURRENT_VERSION_DAYS = 30
-# The one statement the moto emulator run must drop (moto denies every request under it).
-TLS_ONLY_SID = "DenyInsecureTransport"
 
 
-@builder(Kind.BUCKET, reads=(Kind.KEY,))
+@builder(Kind.BUCKET, reads=(Kind.KEY, Kind.LOGS))
 def build_bucket(ctx: BuildContext) -> S3Bucket:
     key = ctx.read(Kind.KEY, KmsKey)
+    logs = ctx.read(Kind.LOGS, LogBucket)
     cid = ctx.id
     bucket = S3Bucket(ctx.stack, cid, bucket=ctx.config.bucket_name, tags={"mlpoc:component": cid})
     S3BucketVersioningA(
@@ -67,25 +69,12 @@ def build_bucket(ctx: BuildContext) -> S3Bucket:
         ignore_public_acls=True,
         restrict_public_buckets=True,
     )
-    tls_only = policy_document(
-        ctx.stack,
-        f"{cid}_tls_only",
-        [
-            statement(
-                TLS_ONLY_SID,
-                ["s3:*"],
-                [bucket.arn, f"{bucket.arn}/*"],
-                effect="Deny",
-                principals=("*", ["*"]),
-                condition=("Bool", "aws:SecureTransport", ["false"]),
-            )
-        ],
-    )
+    policy = policy_document(ctx.stack, f"{cid}_tls_only", [tls_only(bucket.arn)])
     S3BucketPolicy(
         ctx.stack,
         f"{cid}_policy",
         bucket=bucket.id,
-        policy=tls_only.json,
+        policy=policy.json,
         depends_on=[access_block],
     )
     S3BucketLifecycleConfiguration(
@@ -109,6 +98,14 @@ def build_bucket(ctx: BuildContext) -> S3Bucket:
                 ],
             )
         ],
+    )
+    S3BucketLoggingA(
+        ctx.stack,
+        f"{cid}_access_logs",
+        bucket=bucket.id,
+        target_bucket=logs.bucket.id,
+        target_prefix=S3_ACCESS_PREFIX,
+        depends_on=[logs.policy],
     )
     ctx.output("bucket", bucket.bucket, "MLPOC_BUCKET: S3 bucket for blobs")
     return bucket

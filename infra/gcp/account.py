@@ -22,6 +22,7 @@ APIS = (
     "cloudbuild",  # App Engine flexible builds each version's image from the bundle
     "billingbudgets",
     "iam",
+    "logging",
     "monitoring",
 )
 

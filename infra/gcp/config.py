@@ -25,6 +25,9 @@ class GcpSection(CloudSection):
     # App Engine's location id; default: the region ("europe-west1" -> "europe-west").
     app_engine_location: str | None = None
     bucket_name: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$")
+    # How long Cloud Logging keeps the project's logs (its _Default bucket: the services' own
+    # logs and the Data Access audit logs). Google's default is 30.
+    log_retention_days: int = Field(30, ge=1, le=3650)
 
     def problems(self, config: ProjectConfig) -> list[str]:
         found = [
@@ -37,6 +40,11 @@ class GcpSection(CloudSection):
             for name in ("api", "worker")
             if getattr(config, name).min_instances < 1
         ]
+        if config.worker.spot:
+            found.append(
+                "[worker].spot = true is not available on App Engine flexible: its VMs are "
+                "never Spot or preemptible (lower [worker].cpu/memory_gb for a cheaper worker)"
+            )
         return found
 
 
@@ -67,6 +75,12 @@ def app_engine_location(config: ProjectConfig) -> str:
 def firestore_database(config: ProjectConfig) -> str:
     """The stack's named Firestore database (App Engine owns "(default)"'s mode)."""
     return f"{config.name}-docs"
+
+
+def operator_database(config: ProjectConfig) -> str:
+    """The Firestore database of the collections only operators write (API keys): Firestore
+    IAM stops at the database, so keeping them apart is what lets the API only read them."""
+    return f"{config.name}-keys"
 
 
 SECTION = GcpSection

@@ -1,7 +1,8 @@
 """App Engine: the application, and two flexible services, `default` (the API) and `worker`,
-running as the runtime service account. Each version is built by Cloud Build from the release
-bundle (infra.bundle), which Terraform uploads to the bucket; a new release is a new version
-that takes all traffic once it exists, and the old one goes after."""
+each running as its own service account (infra.gcp.identity). Each version is built by Cloud
+Build from the release bundle (infra.bundle), which Terraform uploads to the bucket; a new
+release is a new version that takes all traffic once it is ready (infra.gcp.rollout), and the
+old one goes after."""
 
 from __future__ import annotations
 
@@ -17,16 +18,13 @@ from cdktf_cdktf_provider_google.app_engine_flexible_app_version import (
     AppEngineFlexibleAppVersionDeployment,
     AppEngineFlexibleAppVersionDeploymentCloudBuildOptions,
     AppEngineFlexibleAppVersionDeploymentZip,
-    AppEngineFlexibleAppVersionLivenessCheck,
     AppEngineFlexibleAppVersionManualScaling,
-    AppEngineFlexibleAppVersionReadinessCheck,
     AppEngineFlexibleAppVersionResources,
 )
 from cdktf_cdktf_provider_google.app_engine_service_split_traffic import (
     AppEngineServiceSplitTraffic,
     AppEngineServiceSplitTrafficSplit,
 )
-from cdktf_cdktf_provider_google.service_account import ServiceAccount
 from cdktf_cdktf_provider_google.storage_bucket import StorageBucket
 from cdktf_cdktf_provider_google.storage_bucket_object import StorageBucketObject
 
@@ -39,8 +37,10 @@ from infra.deploy_files import app_engine_service, app_engine_yaml_name
 from infra.gcp.account import Project
 from infra.gcp.config import app_engine_location, project_id
 from infra.gcp.documents import Documents
+from infra.gcp.identity import Identities
 from infra.gcp.queues import Queue
-from infra.logical import API, HEALTH_PATH, PROCESSES, Kind, Process
+from infra.gcp.rollout import Probes
+from infra.logical import API, PROCESSES, Kind, Process, api_setting
 
 CPU_TARGET = 0.6
 BUNDLE_PREFIX = "_deploy/appengine"
@@ -52,6 +52,7 @@ def runtime_settings(ctx: BuildContext) -> Settings:
     config = ctx.config
     jobs = ctx.read(Kind.JOBS_QUEUE, Queue)
     dead_letters = ctx.read(Kind.DEAD_LETTER_QUEUE, Queue)
+    documents = ctx.read(Kind.DOCUMENTS, Documents)
     return Settings(
         backend="gcp",
         gcp_project=project_id(config),
@@ -61,7 +62,8 @@ def runtime_settings(ctx: BuildContext) -> Settings:
         subscription=jobs.subscription.name,
         dead_letter_subscription=dead_letters.subscription.name,
         table_prefix=config.table_prefix,
-        firestore_database=ctx.read(Kind.DOCUMENTS, Documents).database.name,
+        firestore_database=documents.database.name,
+        firestore_operator_database=documents.operators.name,
         max_deliveries=config.project.max_deliveries,
     )
 
@@ -93,6 +95,13 @@ def _scaling(
     return None, AppEngineFlexibleAppVersionManualScaling(instances=bounds.min_instances)
 
 
+def _front_end(process: Process) -> dict[str, str]:
+    """The API believes the forwarded headers of whoever reaches its container: on App Engine
+    flexible that is only the VM's own proxy, behind Google's front end (the container's port
+    is not reachable otherwise), and the proxy's address is not fixed."""
+    return {api_setting("forwarded_allow_ips"): "*"} if process.serves_http else {}
+
+
 @dataclass(frozen=True)
 class Services:
     application: AppEngineApplication
@@ -122,6 +131,7 @@ def _bundle_object(ctx: BuildContext, bundle: Bundle) -> StorageBucketObject:
         Kind.DEAD_LETTER_QUEUE,
         Kind.DOCUMENTS,
         Kind.RUNTIME_IDENTITY,
+        Kind.ROLLOUT,
     ),
 )
 def build_services(ctx: BuildContext) -> Services:
@@ -141,6 +151,8 @@ def build_services(ctx: BuildContext) -> Services:
     source_url = f"https://storage.googleapis.com/{bundle_object.bucket}/{bundle_object.name}"
     settings = runtime_settings(ctx).to_env()
     release = version_id(config.project.image_tag, bundle.digest)
+    accounts = ctx.read(Kind.RUNTIME_IDENTITY, Identities).accounts
+    probes = ctx.read(Kind.ROLLOUT, Probes)
     versions = {}
     for process in PROCESSES:
         bounds = config.api if process is API else config.worker
@@ -162,10 +174,10 @@ def build_services(ctx: BuildContext) -> Services:
                     cloud_build_timeout=CLOUD_BUILD_TIMEOUT,
                 ),
             ),
-            env_variables=settings | process.environment,
-            service_account=ctx.read(Kind.RUNTIME_IDENTITY, ServiceAccount).email,
-            liveness_check=AppEngineFlexibleAppVersionLivenessCheck(path=HEALTH_PATH),
-            readiness_check=AppEngineFlexibleAppVersionReadinessCheck(path=HEALTH_PATH),
+            env_variables=settings | process.environment | _front_end(process),
+            service_account=accounts[process.name].email,
+            liveness_check=probes.liveness,
+            readiness_check=probes.readiness[process.name],
             resources=AppEngineFlexibleAppVersionResources(
                 cpu=bounds.cpu, memory_gb=bounds.memory_gb
             ),
@@ -189,7 +201,6 @@ def build_services(ctx: BuildContext) -> Services:
             depends_on=[version],
         )
         versions[process.name] = version
-    ctx.output("service_url", f"https://{application.default_hostname}", "URL of the API")
     ctx.output("release", release, "App Engine version running (tag-bundle digest)")
     ctx.output("settings", settings, "MLPOC_* settings the API and the worker run with")
     return Services(application, versions)

@@ -74,7 +74,14 @@ currency = "EUR"
 alert_email = "ops@example.com"
 """
 
+# The optional features on: a domain of one's own (both clouds), the worker on spot (AWS).
+AWS_OPTIONS_TOML = AWS_TOML.replace("[api]\n", '[api]\ndomain = "api.example.com"\n').replace(
+    "[aws]\n", "[worker]\nspot = true\n\n[aws]\n"
+)
+GCP_OPTIONS_TOML = GCP_TOML.replace("[api]\n", '[api]\ndomain = "api.example.com"\n')
+
 TOMLS = {"aws": AWS_TOML, "gcp": GCP_TOML}
+OPTIONS_TOMLS = {"aws": AWS_OPTIONS_TOML, "gcp": GCP_OPTIONS_TOML}
 
 # Run in the subprocess: `synth()` as the app runs it (the CLI path, `python -m infra.main`,
 # is the same calls), then which top-level packages got imported and who built what.
@@ -91,6 +98,7 @@ print(json.dumps({
     "path": str(path),
     "imported": sorted({m.split(".")[0] for m in sys.modules}),
     "owners": stack.owners,
+    "blockless": stack.blockless,
     "unowned": stack.unowned,
 }))
 """
@@ -104,6 +112,7 @@ class Synth:
     path: Path
     imported: frozenset[str]
     owners: dict[str, list[str]]  # Terraform addresses by the component that created them
+    blockless: dict[str, str | None]  # why a component made no block (None: it made some)
     unowned: list[str]
 
     def resources(self, kind: str) -> dict[str, dict[str, Any]]:
@@ -141,9 +150,10 @@ def synth_env(config_path: Path, outdir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_synth(cloud: str, workdir: Path, **extra_env: str) -> Synth:
+def run_synth(cloud: str, workdir: Path, toml: str | None = None, **extra_env: str) -> Synth:
+    toml = toml or TOMLS[cloud]
     config_path = workdir / "mlpoc.toml"
-    config_path.write_text(TOMLS[cloud], encoding="utf-8")
+    config_path.write_text(toml, encoding="utf-8")
     outdir = workdir / "cdktf.out"
     result = subprocess.run(
         [sys.executable, "-c", _PROBE],
@@ -157,7 +167,7 @@ def run_synth(cloud: str, workdir: Path, **extra_env: str) -> Synth:
     report = json.loads(result.stdout.strip().splitlines()[-1])
     path = outdir / "stacks" / cloud / "cdk.tf.json"
     assert Path(report["path"]) == path, "the stack is named after its cloud"
-    config = parse_config(tomllib.loads(TOMLS[cloud]))
+    config = parse_config(tomllib.loads(toml))
     return Synth(
         cloud,
         config,
@@ -165,6 +175,7 @@ def run_synth(cloud: str, workdir: Path, **extra_env: str) -> Synth:
         path,
         frozenset(report["imported"]),
         report["owners"],
+        report["blockless"],
         report["unowned"],
     )
 
@@ -177,6 +188,18 @@ def aws_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 @pytest.fixture(scope="session")
 def gcp_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     return run_synth("gcp", tmp_path_factory.mktemp("synth-gcp"))
+
+
+@pytest.fixture(scope="session")
+def aws_options_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """The AWS stack with a custom domain and the worker on spot."""
+    return run_synth("aws", tmp_path_factory.mktemp("synth-aws-options"), AWS_OPTIONS_TOML)
+
+
+@pytest.fixture(scope="session")
+def gcp_options_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """The GCP stack with a custom domain."""
+    return run_synth("gcp", tmp_path_factory.mktemp("synth-gcp-options"), GCP_OPTIONS_TOML)
 
 
 @pytest.fixture(params=["aws", "gcp"])

@@ -1,5 +1,6 @@
-"""The synthesized AWS stack: encryption, no public access, least privilege, and a runtime
-environment that is exactly the runtime's settings."""
+"""The synthesized AWS stack: encryption, no public access, and two Elastic Beanstalk
+environments (API, worker) whose environment is exactly the runtime's settings. Identities:
+test_aws_identity.py; logs and audit: test_aws_audit.py; CloudFront: test_aws_edge.py."""
 
 from __future__ import annotations
 
@@ -13,17 +14,10 @@ import pytest
 
 from adapters.naming import table_name
 from adapters.settings import Settings, env_name
-from infra.aws.identity import (
-    DYNAMODB_ACTIONS,
-    HEALTH_ACTIONS,
-    KMS_ACTIONS,
-    LOG_ACTIONS,
-    S3_BUCKET_ACTIONS,
-    S3_OBJECT_ACTIONS,
-    SQS_ACTIONS,
-)
+from infra.aws.rollout import deployment_timeout_seconds
 from infra.aws.services import OPTION_REASONS, SERVICE_ROLE_POLICIES, option_table
 from infra.bundle import Bundle
+from infra.logical import ROLLOUT_POLICY
 from runtime.schema import COLLECTIONS
 from tests.infra.conftest import Synth
 
@@ -36,30 +30,49 @@ def tf(aws_synth: Synth) -> Synth:
     return aws_synth
 
 
-def _eb_settings(tf: Synth) -> dict[tuple[str, str], str]:
-    env = tf.resource("aws_elastic_beanstalk_environment", "app_environment")
+ENV_NAMESPACE = "aws:elasticbeanstalk:application:environment"
+PROCESSES = ("api", "worker")
+
+
+def eb_settings(tf: Synth, process: str = "api") -> dict[tuple[str, str], str]:
+    env = tf.resource("aws_elastic_beanstalk_environment", f"app_{process}")
     return {(s["namespace"], s["name"]): s["value"] for s in env["setting"]}
 
 
-def _runtime_env(tf: Synth) -> dict[str, str]:
-    namespace = "aws:elasticbeanstalk:application:environment"
-    return {name: value for (ns, name), value in _eb_settings(tf).items() if ns == namespace}
+def runtime_env(tf: Synth, process: str = "api") -> dict[str, str]:
+    settings = eb_settings(tf, process)
+    return {name: value for (ns, name), value in settings.items() if ns == ENV_NAMESPACE}
 
 
-def test_kms_key_rotates(tf: Synth) -> None:
+def test_kms_key_rotates_and_serves_only_this_account(tf: Synth) -> None:
     key = tf.resource("aws_kms_key", "key")
     assert key["enable_key_rotation"] is True
     assert tf.resource("aws_kms_alias", "key_alias")["name"] == "alias/mlpoc-test"
     policy = json.loads(key["policy"])
-    principals = {s["Sid"]: s["Principal"] for s in policy["Statement"]}
-    assert principals == {
-        "AccountAdministers": {
-            "AWS": "arn:aws:iam::${data.aws_caller_identity.account.account_id}:root"
-        },
+    account = "${data.aws_caller_identity.account.account_id}"
+    trail = f"arn:aws:cloudtrail:eu-central-1:{account}:trail/mlpoc-test-data-events"
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    assert {sid: s["Principal"] for sid, s in statements.items()} == {
+        "AccountAdministers": {"AWS": f"arn:aws:iam::{account}:root"},
         "CloudWatchPublishesAlarms": {"Service": "cloudwatch.amazonaws.com"},
+        "CloudTrailEncryptsThisTrail": {"Service": "cloudtrail.amazonaws.com"},
+        "CloudTrailDescribesKey": {"Service": "cloudtrail.amazonaws.com"},
     }
-    [cloudwatch] = [s for s in policy["Statement"] if s["Sid"] == "CloudWatchPublishesAlarms"]
+    cloudwatch = statements["CloudWatchPublishesAlarms"]
     assert cloudwatch["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    # The confused-deputy guard: only on behalf of this account.
+    assert cloudwatch["Condition"] == {"StringEquals": {"aws:SourceAccount": account}}
+    encrypts = statements["CloudTrailEncryptsThisTrail"]
+    assert encrypts["Action"] == "kms:GenerateDataKey*"
+    assert encrypts["Condition"]["StringEquals"] == {"aws:SourceArn": trail}
+    assert encrypts["Condition"]["StringLike"] == {
+        "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{account}:trail/*"
+    }
+    assert statements["CloudTrailDescribesKey"]["Action"] == "kms:DescribeKey"
+    assert statements["CloudTrailDescribesKey"]["Condition"] == {
+        "StringEquals": {"aws:SourceArn": trail}
+    }
+    assert tf.resource("aws_cloudtrail", "audit")["name"] == trail.rsplit("/", 1)[1]
 
 
 def test_bucket_is_versioned_encrypted_and_private(tf: Synth) -> None:
@@ -136,126 +149,119 @@ def test_one_table_per_collection_with_its_indexes(tf: Synth) -> None:
         assert set(attributes) == used
 
 
-def _references(value: str) -> list[str]:
-    """Terraform addresses referenced in a string: `${aws_x.name.arn}` -> `aws_x.name`."""
-    return [".".join(ref.split(".")[:2]) for ref in re.findall(r"\$\{([^}]*)\}", value)]
-
-
-def test_instance_policy_is_least_privilege(tf: Synth) -> None:
-    role_policy = tf.resource("aws_iam_role_policy", "runtime_identity_policy")
-    assert role_policy["policy"] == (
-        "${data.aws_iam_policy_document.runtime_identity_permissions.json}"
-    )
-    statements = tf.data("aws_iam_policy_document", "runtime_identity_permissions")["statement"]
-    allowed: dict[str, set[str]] = {}
-    for statement in statements:
-        assert statement["effect"] == "Allow"
-        for action in statement["actions"]:
-            assert "*" not in action, action
-            allowed.setdefault(action, set()).update(statement["resources"])
-    expected_actions = (
-        S3_OBJECT_ACTIONS
-        + S3_BUCKET_ACTIONS
-        + SQS_ACTIONS
-        + DYNAMODB_ACTIONS
-        + KMS_ACTIONS
-        + LOG_ACTIONS
-        + HEALTH_ACTIONS
-    )
-    assert set(allowed) == set(expected_actions)
-    tables = {f"aws_dynamodb_table.{name}" for name in tf.resources("aws_dynamodb_table")}
-    own = {
-        "s3": {"aws_s3_bucket.bucket"},
-        "sqs": {"aws_sqs_queue.jobs_queue", "aws_sqs_queue.dead_letter_queue"},
-        "dynamodb": tables,
-        "kms": {"aws_kms_key.key"},
-        "logs": {"data.aws_caller_identity"},
-        "elasticbeanstalk": {"data.aws_caller_identity"},
-    }
-    for action, resources in allowed.items():
-        service = action.split(":")[0]
-        referenced = {ref for resource in resources for ref in _references(resource)}
-        assert referenced <= own[service], (action, referenced)
-        assert "*" not in resources
-    # Object actions on objects only, listing on the bucket only.
-    assert allowed["s3:GetObject"] == {f"{BUCKET_ARN}/*"}
-    assert allowed["s3:ListBucket"] == {BUCKET_ARN}
-    assert allowed["sqs:ReceiveMessage"] == {
-        "${aws_sqs_queue.jobs_queue.arn}",
-        "${aws_sqs_queue.dead_letter_queue.arn}",
-    }
-    referenced_tables = {ref for r in allowed["dynamodb:Query"] for ref in _references(r)}
-    assert referenced_tables == tables
-    # The platform's agents: this environment's log groups and health only.
-    account = "${data.aws_caller_identity.account.account_id}"
-    groups = f"arn:aws:logs:eu-central-1:{account}:log-group:/aws/elasticbeanstalk/mlpoc-test-env/*"
-    assert allowed["logs:PutLogEvents"] == {groups, f"{groups}:log-stream:*"}
-    eb = f"arn:aws:elasticbeanstalk:eu-central-1:{account}"
-    assert allowed["elasticbeanstalk:PutInstanceStatistics"] == {
-        f"{eb}:application/mlpoc-test",
-        f"{eb}:environment/mlpoc-test/mlpoc-test-env",
-    }
-
-
-def test_instance_role_is_for_ec2_only(tf: Synth) -> None:
-    [statement] = tf.data("aws_iam_policy_document", "runtime_identity_assume")["statement"]
-    assert statement["actions"] == ["sts:AssumeRole"]
-    assert statement["principals"] == [{"type": "Service", "identifiers": ["ec2.amazonaws.com"]}]
-    profile = tf.resource("aws_iam_instance_profile", "runtime_identity")
-    assert profile["role"] == "${aws_iam_role.runtime_identity_role.name}"
-    assert _eb_settings(tf)[("aws:autoscaling:launchconfiguration", "IamInstanceProfile")] == (
-        "${aws_iam_instance_profile.runtime_identity.name}"
-    )
-
-
-def test_environment_is_the_runtime_settings(tf: Synth) -> None:
-    env = _runtime_env(tf)
-    settings_vars = {env_name(name) for name in Settings.model_fields}
-    assert set(env) <= settings_vars
+@pytest.mark.parametrize("process", PROCESSES)
+def test_environment_is_the_runtime_settings(tf: Synth, process: str) -> None:
+    env = runtime_env(tf, process)
+    runtime = {name: value for name, value in env.items() if name in SETTINGS_VARS}
     for field in Settings.required_for("aws"):
-        assert env_name(field) in env, field
-    assert env[env_name("backend")] == "aws"
-    assert env[env_name("bucket")] == "${aws_s3_bucket.bucket.bucket}"
-    assert env[env_name("queue")] == "${aws_sqs_queue.jobs_queue.name}"
-    assert env[env_name("dead_letter_queue")] == "${aws_sqs_queue.dead_letter_queue.name}"
-    assert env[env_name("table_prefix")] == "mlpoc-test-"
-    assert env[env_name("max_deliveries")] == "7"
-    assert env[env_name("region")] == "eu-central-1"
-    assert tf.tf["output"]["settings"]["value"] == env, "status and keys --stack read this"
+        assert env_name(field) in runtime, field
+    assert runtime[env_name("backend")] == "aws"
+    assert runtime[env_name("bucket")] == "${aws_s3_bucket.bucket.bucket}"
+    assert runtime[env_name("queue")] == "${aws_sqs_queue.jobs_queue.name}"
+    assert runtime[env_name("dead_letter_queue")] == "${aws_sqs_queue.dead_letter_queue.name}"
+    assert runtime[env_name("table_prefix")] == "mlpoc-test-"
+    assert runtime[env_name("max_deliveries")] == "7"
+    assert runtime[env_name("region")] == "eu-central-1"
+    assert tf.tf["output"]["settings"]["value"] == runtime, "status and keys --stack read this"
     # The runtime accepts exactly this environment (with the references resolved to names).
-    resolved = {k: re.sub(r"\$\{[^}]*\}", "resolved-name", v) for k, v in env.items()}
+    resolved = {k: re.sub(r"\$\{[^}]*\}", "resolved-name", v) for k, v in runtime.items()}
     settings = Settings(**{k.removeprefix("MLPOC_").lower(): v for k, v in resolved.items()})
     assert settings.backend == "aws"
+    # Beside the runtime's settings: which compose service to start, its memory, and (the
+    # API) what its front end guarantees.
+    extra = {name: value for name, value in env.items() if name not in SETTINGS_VARS}
+    expected = {"COMPOSE_PROFILES": process, "MLPOC_MEMORY_LIMIT": "3584m"}
+    if process == "api":
+        expected |= {
+            "MLPOC_ORIGIN_SECRET": "${aws_ssm_parameter.app_origin_secret.value}",
+            "MLPOC_FORWARDED_ALLOW_IPS": "${data.aws_vpc.app_vpc.cidr_block}",
+        }
+    assert extra == expected
 
 
-def test_environment_platform_health_and_scaling(tf: Synth) -> None:
-    env = tf.resource("aws_elastic_beanstalk_environment", "app_environment")
+SETTINGS_VARS = {env_name(name) for name in Settings.model_fields}
+
+
+def test_api_environment_scales_behind_a_load_balancer(tf: Synth) -> None:
+    env = tf.resource("aws_elastic_beanstalk_environment", "app_api")
+    assert env["name"] == "mlpoc-test-api"
     assert env["solution_stack_name"] == tf.config.section().solution_stack  # type: ignore[attr-defined]
     assert re.fullmatch(
         r"64bit Amazon Linux 2023 v4\.\d+\.\d+ running Docker", env["solution_stack_name"]
     )
-    settings = _eb_settings(tf)
+    settings = eb_settings(tf)
+    assert settings[("aws:elasticbeanstalk:environment", "EnvironmentType")] == "LoadBalanced"
     assert settings[("aws:autoscaling:asg", "MinSize")] == "2"
     assert settings[("aws:autoscaling:asg", "MaxSize")] == "4"
     assert settings[("aws:autoscaling:launchconfiguration", "InstanceType")] == "t3.medium"
-    assert settings[("aws:elasticbeanstalk:environment:process:default", "HealthCheckPath")] == (
-        "/healthz"
+    assert ("aws:ec2:instances", "EnableSpot") not in settings
+
+
+def test_worker_environment_is_one_instance_without_a_load_balancer(tf: Synth) -> None:
+    env = tf.resource("aws_elastic_beanstalk_environment", "app_worker")
+    assert env["name"] == "mlpoc-test-worker"
+    assert env["version_label"] == (
+        "${aws_elastic_beanstalk_application_version.app_version.name}"
+    ), "the same release bundle as the API"
+    settings = eb_settings(tf, "worker")
+    assert settings[("aws:elasticbeanstalk:environment", "EnvironmentType")] == "SingleInstance"
+    assert not any(ns.startswith("aws:elbv2") for ns, _ in settings), "no load balancer"
+    assert ("aws:autoscaling:asg", "MinSize") not in settings
+    assert settings[("aws:ec2:instances", "InstanceTypes")] == "t3.medium"
+    # Spot is off unless [worker].spot says so (test_spot_worker_runs_on_spot_capacity).
+    assert settings[("aws:ec2:instances", "EnableSpot")] == "false"
+    assert ("aws:ec2:instances", "SpotFleetOnDemandBase") not in settings
+
+
+def test_spot_worker_runs_on_spot_capacity(aws_options_synth: Synth) -> None:
+    settings = eb_settings(aws_options_synth, "worker")
+    assert settings[("aws:ec2:instances", "EnableSpot")] == "true"
+    assert settings[("aws:ec2:instances", "SpotFleetOnDemandBase")] == "0"
+    assert settings[("aws:ec2:instances", "SpotFleetOnDemandAboveBasePercentage")] == "0"
+    # The API never runs on spot.
+    assert ("aws:ec2:instances", "EnableSpot") not in eb_settings(aws_options_synth, "api")
+
+
+def test_api_rolls_out_by_traffic_splitting_on_readiness(tf: Synth) -> None:
+    settings = eb_settings(tf)
+    policy = ROLLOUT_POLICY
+    assert settings[("aws:elasticbeanstalk:command", "DeploymentPolicy")] == "TrafficSplitting"
+    split = "aws:elasticbeanstalk:trafficsplitting"
+    assert settings[(split, "NewVersionPercent")] == str(policy.canary_percent)
+    assert settings[(split, "EvaluationTime")] == str(policy.evaluation_minutes)
+    assert settings[("aws:elasticbeanstalk:command", "HealthCheckSuccessThreshold")] == "Ok"
+    assert settings[("aws:elasticbeanstalk:command", "IgnoreHealthCheck")] == "false"
+    assert settings[("aws:elasticbeanstalk:command", "Timeout")] == str(
+        deployment_timeout_seconds()
     )
+    # New instances take traffic when ready (models loaded), not merely alive.
+    assert policy.ready_path == "/readyz"
+    default = "aws:elasticbeanstalk:environment:process:default"
+    assert settings[(default, "HealthCheckPath")] == policy.ready_path
     assert settings[("aws:elasticbeanstalk:application", "Application Healthcheck URL")] == (
-        "/healthz"
+        policy.ready_path
     )
 
 
-def test_every_option_setting_has_its_reason(tf: Synth) -> None:
-    settings = _eb_settings(tf)
-    namespace = "aws:elasticbeanstalk:application:environment"
-    assert {key for key in settings if key[0] != namespace} == set(OPTION_REASONS)
+def test_worker_rolls_out_immutably(tf: Synth) -> None:
+    settings = eb_settings(tf, "worker")
+    assert settings[("aws:elasticbeanstalk:command", "DeploymentPolicy")] == "Immutable"
+    assert settings[("aws:elasticbeanstalk:command", "HealthCheckSuccessThreshold")] == "Ok"
+
+
+def test_every_option_setting_has_its_reason(tf: Synth, aws_options_synth: Synth) -> None:
+    used = set()
+    for synth in (tf, aws_options_synth):
+        for process in PROCESSES:
+            used |= {key for key in eb_settings(synth, process) if key[0] != ENV_NAMESPACE}
+    assert used == set(OPTION_REASONS), "a reason for every option, every reason used"
     for key, reason in OPTION_REASONS.items():
-        assert reason, key
+        assert len(reason) > 5, key
 
 
-def test_enhanced_health_and_managed_updates_with_a_service_role(tf: Synth) -> None:
-    settings = _eb_settings(tf)
+@pytest.mark.parametrize("process", PROCESSES)
+def test_enhanced_health_and_managed_updates_with_a_service_role(tf: Synth, process: str) -> None:
+    settings = eb_settings(tf, process)
     assert settings[("aws:elasticbeanstalk:healthreporting:system", "SystemType")] == "enhanced"
     assert settings[("aws:elasticbeanstalk:managedactions", "ManagedActionsEnabled")] == "true"
     role = "aws_iam_role.app_service_role"
@@ -275,11 +281,17 @@ def test_enhanced_health_and_managed_updates_with_a_service_role(tf: Synth) -> N
     assert all(p["role"] != f"${{{role}.id}}" for p in tf.resources("aws_iam_role_policy").values())
 
 
-def test_logs_stream_to_cloudwatch_with_the_configured_retention(tf: Synth) -> None:
-    settings = _eb_settings(tf)
+@pytest.mark.parametrize("process", PROCESSES)
+def test_logs_stream_to_cloudwatch_with_the_configured_retention(tf: Synth, process: str) -> None:
+    settings = eb_settings(tf, process)
     assert settings[("aws:elasticbeanstalk:cloudwatch:logs", "StreamLogs")] == "true"
     assert settings[("aws:elasticbeanstalk:cloudwatch:logs", "DeleteOnTerminate")] == "false"
     assert settings[("aws:elasticbeanstalk:cloudwatch:logs", "RetentionInDays")] == "30"
+    # Enhanced health's history too: why a rollout stopped outlives the instances.
+    health = "aws:elasticbeanstalk:cloudwatch:logs:health"
+    assert settings[(health, "HealthStreamingEnabled")] == "true"
+    assert settings[(health, "DeleteOnTerminate")] == "false"
+    assert settings[(health, "RetentionInDays")] == "30"
 
 
 def test_the_release_bundle_is_a_terraform_asset(tf: Synth) -> None:
@@ -298,8 +310,11 @@ def test_the_release_bundle_is_a_terraform_asset(tf: Synth) -> None:
     assert version["key"] == "${aws_s3_object.app_bundle.key}"
     assert version["name"] == f"1.2.3-{bundle.digest[:12]}"
     assert version["lifecycle"] == {"create_before_destroy": True}
-    env = tf.resource("aws_elastic_beanstalk_environment", "app_environment")
-    assert env["version_label"] == "${aws_elastic_beanstalk_application_version.app_version.name}"
+    for process in PROCESSES:
+        env = tf.resource("aws_elastic_beanstalk_environment", f"app_{process}")
+        assert env["version_label"] == (
+            "${aws_elastic_beanstalk_application_version.app_version.name}"
+        )
 
 
 def test_dead_letter_alarm(tf: Synth) -> None:
@@ -327,12 +342,19 @@ def test_outputs_name_everything_the_runtime_needs(tf: Synth) -> None:
     outputs = tf.tf["output"]
     for field in Settings.required_for("aws"):
         assert field in outputs, field
-    for name in ("region", "max_deliveries", "queue_url", "service_url", "release", "settings"):
+    for name in (
+        "region", "max_deliveries", "queue_url", "service_url", "release", "settings",
+        "environment", "worker_environment", "log_bucket", "trail",
+    ):  # fmt: skip
         assert name in outputs, name
     assert outputs["max_deliveries"]["value"] == 7
+    assert outputs["environment"]["value"] == "${aws_elastic_beanstalk_environment.app_api.name}"
+    assert outputs["worker_environment"]["value"] == (
+        "${aws_elastic_beanstalk_environment.app_worker.name}"
+    )
+    # Users reach the API over HTTPS only (test_aws_edge.py).
     assert (
-        outputs["service_url"]["value"]
-        == "http://${aws_elastic_beanstalk_environment.app_environment.cname}"
+        outputs["service_url"]["value"] == "https://${aws_cloudfront_distribution.edge.domain_name}"
     )
 
 

@@ -15,7 +15,7 @@ from infra.deploy_files import REPO, bundled
 
 # The top of the bundle, pinned: a new file here is a decision, not an accident.
 EXPECTED_TOP = {
-    "pyproject.toml", "constraints.txt", "README.md", "adapters", "runtime",
+    "pyproject.toml", "constraints.txt", "requirements.lock", "README.md", "adapters", "runtime",
     "Dockerfile", "docker-compose.yml", "app.yaml", "worker.yaml",
 }  # fmt: skip
 

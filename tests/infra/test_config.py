@@ -53,6 +53,11 @@ def test_derived_names_follow_the_project_name() -> None:
         ("project", "name", "Bad_Name", "mlpoc.toml: [project].name must match"),
         ("api", "max_instances", 0, "mlpoc.toml: [api].max_instances must be >= 1"),
         ("aws", "colour", "blue", "mlpoc.toml: [aws].colour is not a known setting"),
+        ("api", "domain", "Not A Domain", "mlpoc.toml: [api].domain must match"),
+        ("api", "spot", True, "mlpoc.toml: [api].spot is not a known setting"),
+        ("worker", "domain", "x.example.com", "mlpoc.toml: [worker].domain is not a known"),
+        ("aws", "container_memory_mb", 512, "mlpoc.toml: [aws].container_memory_mb must be >="),
+        ("gcp", "log_retention_days", 0, "mlpoc.toml: [gcp].log_retention_days must be >= 1"),
     ],
 )
 def test_invalid_value_names_its_field(
@@ -85,6 +90,46 @@ def test_app_engine_needs_an_instance() -> None:
     data = _data(GCP_TOML)
     data["worker"] = {"min_instances": 0, "max_instances": 1}
     assert "[worker].min_instances must be >= 1 on App Engine flexible" in _error(data)
+
+
+def test_app_engine_has_no_spot_workers() -> None:
+    data = _data(GCP_TOML)
+    data["worker"]["spot"] = True
+    message = _error(data)
+    assert "[worker].spot = true is not available on App Engine flexible" in message
+    data["worker"]["spot"] = False
+    assert not parse_config(data).worker.spot
+
+
+def test_aws_spot_worker_is_accepted_and_off_by_default() -> None:
+    assert parse_config(_data()).worker.spot is False
+    data = _data()
+    data["worker"] = {"spot": True}
+    assert parse_config(data).worker.spot is True
+
+
+def test_aws_worker_is_one_instance() -> None:
+    data = _data()
+    data["worker"] = {"min_instances": 1, "max_instances": 2}
+    assert "[worker].min_instances and max_instances must be 1 on AWS" in _error(data)
+
+
+def test_aws_container_memory_needs_a_known_instance_or_a_setting() -> None:
+    data = _data()
+    data["aws"]["worker_instance_type"] = "x9.mega"
+    assert "[aws].worker_instance_type 'x9.mega': its memory is not known here" in _error(data)
+    data["aws"]["container_memory_mb"] = 6000
+    config = parse_config(data)
+    assert config.aws.container_memory("x9.mega") == 6000
+    data = _data()
+    data["aws"]["instance_type"] = "t3.micro"
+    assert "[aws].instance_type 't3.micro': its memory is not known" in _error(data)
+
+
+def test_aws_log_bucket_name_must_fit() -> None:
+    data = _data()
+    data["aws"]["bucket_name"] = "b" * 60
+    assert "[aws].bucket_name must be at most 58 characters" in _error(data)
 
 
 def test_every_problem_is_reported_at_once() -> None:

@@ -7,8 +7,20 @@ import re
 
 import pytest
 
-from infra.deploy_files import DEPLOY_DIR, IMAGE, checked_in, compose_yaml, dockerfile
+from infra.aws.config import INSTANCE_MEMORY_MIB, PLATFORM_RESERVE_MIB
+from infra.deploy_files import (
+    BASE_IMAGE,
+    DEPLOY_DIR,
+    IMAGE,
+    LOCK_FILE,
+    REPO,
+    SCRATCH_BYTES,
+    checked_in,
+    compose_yaml,
+    dockerfile,
+)
 from infra.logical import HEALTH_PATH, PORT, PROCESS_VARIABLE
+from tests.infra.conftest import Synth
 
 yaml = pytest.importorskip("yaml")
 
@@ -23,11 +35,15 @@ def test_checked_in_files_are_up_to_date() -> None:
 def test_dockerfile_is_slim_and_runs_as_non_root() -> None:
     text = dockerfile()
     lines = [line for line in text.splitlines() if not line.startswith("#")]
-    assert lines[0] == "FROM python:3.11-slim"
+    # The base image by tag *and* digest: Docker pulls exactly that index.
+    assert re.fullmatch(r"FROM python:3\.11[\w.-]*-slim[\w.-]*@sha256:[0-9a-f]{64}", lines[0])
+    assert lines[0] == f"FROM {BASE_IMAGE}"
     installs = [line for line in lines if "pip install" in line]
     assert len(installs) == 1
-    assert '".[aws,gcp]"' in installs[0]
-    assert "-c constraints.txt" in installs[0], "the image must install the pinned versions"
+    # Every package from the hashed lock, nothing resolved at build time, nothing unlisted.
+    assert f"--require-hashes --no-deps -r {LOCK_FILE}" in installs[0]
+    assert "-c " not in installs[0] and ".[" not in installs[0], "the project is not installed"
+    assert f"COPY {LOCK_FILE} ./" in lines
     body = "\n".join(lines).lower()
     for forbidden in ("cdktf", "pytest", "moto", "ruff", "mypy", "infra", "[dev]", "constructs"):
         assert forbidden not in body, forbidden
@@ -40,9 +56,23 @@ def test_dockerfile_is_slim_and_runs_as_non_root() -> None:
     assert re.search(r'CMD \["sh", "-c", "exec python -m runtime\.\$\{MLPOC_PROCESS\}"\]', text)
 
 
-# What selects each process; the worker also answers health checks on PORT.
+def test_the_lock_the_image_installs_is_in_the_bundle() -> None:
+    from infra.bundle import Bundle
+
+    members = Bundle().members
+    assert members[LOCK_FILE] == (REPO / LOCK_FILE).read_bytes()
+    assert all("--hash=sha256:" in block for block in _entries(members[LOCK_FILE].decode()))
+
+
+def _entries(lock: str) -> list[str]:
+    """The lock's requirement blocks (name==version and its hash lines)."""
+    return [b for b in re.split(r"\n(?=[a-z0-9])", lock, flags=re.I) if "==" in b]
+
+
+# What selects each process; the worker also answers health checks on PORT; the API sits
+# behind an HTTPS front end wherever it is deployed.
 EXPECTED_ENV = {
-    "api": {PROCESS_VARIABLE: "api"},
+    "api": {PROCESS_VARIABLE: "api", "MLPOC_HTTPS_ONLY": "true"},
     "worker": {PROCESS_VARIABLE: "worker", "MLPOC_HEALTH_PORT": str(PORT)},
 }
 
@@ -59,6 +89,36 @@ def test_compose_builds_api_and_worker_from_the_bundle() -> None:
     assert "ports" not in services["worker"]
     check = " ".join(services["api"]["healthcheck"]["test"])
     assert f"http://127.0.0.1:{PORT}{HEALTH_PATH}" in check
+    # Each environment starts its own service (Elastic Beanstalk writes COMPOSE_PROFILES).
+    assert {name: s["profiles"] for name, s in services.items()} == {
+        "api": ["api"],
+        "worker": ["worker"],
+    }
+
+
+@pytest.mark.parametrize("name", ["api", "worker"])
+def test_containers_are_bounded_read_only_and_unprivileged(name: str) -> None:
+    service = yaml.safe_load(compose_yaml())["services"][name]
+    assert service["mem_limit"] == "${MLPOC_MEMORY_LIMIT:-1536m}"
+    assert service["read_only"] is True
+    assert service["volumes"] == [
+        {"type": "tmpfs", "target": "/tmp", "tmpfs": {"size": 512 * 1024 * 1024}}
+    ]
+    assert service["cap_drop"] == ["ALL"]
+    assert service["security_opt"] == ["no-new-privileges:true"]
+
+
+def test_each_container_fits_its_instance(aws_synth: Synth) -> None:
+    """One container per instance: its limit is the instance's memory less the platform's
+    reserve, scratch tmpfs included (tmpfs counts against the container's memory)."""
+    aws = aws_synth.config.section()
+    for process in ("api", "worker"):
+        env = aws_synth.resource("aws_elastic_beanstalk_environment", f"app_{process}")
+        limit = {s["name"]: s["value"] for s in env["setting"]}["MLPOC_MEMORY_LIMIT"]
+        instance = INSTANCE_MEMORY_MIB["t3.medium"]
+        assert aws.worker_type == aws.instance_type == "t3.medium"  # type: ignore[attr-defined]
+        assert limit == f"{instance - PLATFORM_RESERVE_MIB}m"
+        assert int(limit[:-1]) * 1024 * 1024 > SCRATCH_BYTES
 
 
 @pytest.mark.parametrize(("path", "service", "process"), [
@@ -71,4 +131,4 @@ def test_app_engine_service_definitions(path: str, service: str, process: str) -
     assert (definition["runtime"], definition["env"]) == ("custom", "flex")
     assert definition["env_variables"] == EXPECTED_ENV[process]
     assert definition["liveness_check"]["path"] == HEALTH_PATH
-    assert definition["readiness_check"]["path"] == HEALTH_PATH
+    assert definition["readiness_check"]["path"] == ("/readyz" if process == "api" else HEALTH_PATH)

@@ -9,13 +9,16 @@ from adapters.naming import table_name
 from adapters.settings import Settings, env_name
 from infra.bundle import Bundle
 from infra.gcp.account import APIS
-from infra.logical import PROCESS_VARIABLE
+from infra.logical import PROCESS_VARIABLE, ROLLOUT_POLICY
 from runtime.config import RuntimeSettings
 from runtime.schema import COLLECTIONS
 from tests.infra.conftest import Synth
 
 KEY_ID = "${google_kms_crypto_key.key.id}"
-RUNTIME = "${google_service_account.runtime_identity.member}"
+RUNTIME = {
+    f"${{google_service_account.runtime_identity_{process}.member}}"
+    for process in ("api", "worker")
+}
 PUBSUB_AGENT = (
     "serviceAccount:service-${data.google_project.project.number}"
     "@gcp-sa-pubsub.iam.gserviceaccount.com"
@@ -31,7 +34,7 @@ def test_required_apis_are_enabled(tf: Synth) -> None:
     services = {s["service"] for s in tf.resources("google_project_service").values()}
     required = {
         "storage", "pubsub", "firestore", "cloudkms", "cloudbuild",
-        "appengine", "appengineflex", "billingbudgets", "iam",
+        "appengine", "appengineflex", "billingbudgets", "iam", "logging",
     }  # fmt: skip
     assert {f"{api}.googleapis.com" for api in required} <= services
     assert services == {f"{api}.googleapis.com" for api in APIS}
@@ -50,7 +53,7 @@ def test_key_rotates_and_service_agents_may_use_it(tf: Synth) -> None:
         ".email_address}" in members
     )
     assert PUBSUB_AGENT in members
-    assert RUNTIME not in members, "the runtime never touches the key itself"
+    assert not RUNTIME & members, "the runtime never touches the key itself"
 
 
 def test_bucket_is_versioned_cmek_and_never_public(tf: Synth) -> None:
@@ -105,6 +108,7 @@ def test_pubsub_agent_can_forward_dead_letters(tf: Synth) -> None:
 def test_firestore_native_with_two_indexes_per_query(tf: Synth) -> None:
     database = tf.resource("google_firestore_database", "documents")
     assert database["type"] == "FIRESTORE_NATIVE"
+    assert database["name"] == "mlpoc-test-docs"
     indexes = list(tf.resources("google_firestore_index").values())
     assert len(indexes) == 2 * sum(len(c.indexes) for c in COLLECTIONS)
     found = {
@@ -122,39 +126,37 @@ def test_firestore_native_with_two_indexes_per_query(tf: Synth) -> None:
         assert index["query_scope"] == "COLLECTION"
 
 
-def test_runtime_roles_are_granted_on_these_resources(tf: Synth) -> None:
-    grants: list[tuple[str, str, str]] = []
-    for kind, target in (
-        ("google_storage_bucket_iam_member", "bucket"),
-        ("google_pubsub_topic_iam_member", "topic"),
-        ("google_pubsub_subscription_iam_member", "subscription"),
-        ("google_project_iam_member", "project"),
-    ):
-        for grant in tf.resources(kind).values():
-            if grant["member"] == RUNTIME:
-                grants.append((grant["role"], target, grant[target]))
-    assert sorted(grants) == sorted(
-        [
-            ("roles/storage.objectAdmin", "bucket", "${google_storage_bucket.bucket.name}"),
-            ("roles/pubsub.publisher", "topic", "${google_pubsub_topic.jobs_queue.name}"),
-            (
-                "roles/pubsub.subscriber",
-                "subscription",
-                "${google_pubsub_subscription.jobs_queue_subscription.name}",
-            ),
-            (
-                "roles/pubsub.subscriber",
-                "subscription",
-                "${google_pubsub_subscription.dead_letter_queue_subscription.name}",
-            ),
-            # Firestore has no IAM finer than the project.
-            ("roles/datastore.user", "project", "mlpoc-test-123456"),
-            ("roles/logging.logWriter", "project", "mlpoc-test-123456"),
-            ("roles/monitoring.metricWriter", "project", "mlpoc-test-123456"),
-        ]
+def test_api_keys_live_in_a_database_of_their_own(tf: Synth) -> None:
+    """Firestore IAM stops at the database: API keys (written by operators only) sit apart,
+    where the API may only read them (test_gcp_identity.py)."""
+    operators = tf.resource("google_firestore_database", "documents_operators")
+    documents = tf.resource("google_firestore_database", "documents")
+    assert operators["name"] == "mlpoc-test-keys"
+    for field in ("type", "location_id", "point_in_time_recovery_enablement"):
+        assert operators[field] == documents[field], field
+    assert [c.name for c in COLLECTIONS if c.operator_written] == ["api_keys"]
+    outputs = tf.tf["output"]
+    assert outputs["firestore_operator_database"]["value"] == (
+        "${google_firestore_database.documents_operators.name}"
     )
-    for grant in tf.resources("google_project_iam_member").values():
-        assert grant["role"] not in ("roles/owner", "roles/editor")
+
+
+def test_logs_are_kept_for_the_configured_retention(tf: Synth) -> None:
+    bucket = tf.resource("google_logging_project_bucket_config", "logs")
+    assert (bucket["bucket_id"], bucket["location"]) == ("_Default", "global")
+    assert bucket["retention_days"] == 30  # [gcp].log_retention_days, default 30
+    assert bucket["project"] == "mlpoc-test-123456"
+
+
+def test_data_access_audit_logs_of_storage_and_firestore(tf: Synth) -> None:
+    configs = {c["service"]: c for c in tf.resources("google_project_iam_audit_config").values()}
+    assert set(configs) == {"storage.googleapis.com", "datastore.googleapis.com"}
+    for config in configs.values():
+        assert config["project"] == "mlpoc-test-123456"
+        assert {c["log_type"] for c in config["audit_log_config"]} == {
+            "ADMIN_READ", "DATA_READ", "DATA_WRITE",
+        }  # fmt: skip
+        assert all("exempted_members" not in c for c in config["audit_log_config"])
 
 
 def _versions(tf: Synth) -> dict[str, dict]:
@@ -191,11 +193,12 @@ def test_two_services_built_from_the_release_bundle(tf: Synth) -> None:
         ]
         assert split["split"]["allocations"] == {release: "1"}
         assert split["migrate_traffic"] is False
-    for version in versions.values():
+    for service, process in (("default", "api"), ("worker", "worker")):
+        version = versions[service]
         assert version["runtime"] == "custom"
-        assert version["service_account"] == "${google_service_account.runtime_identity.email}"
-        assert version["liveness_check"]["path"] == "/healthz"
-        assert version["readiness_check"]["path"] == "/healthz"
+        # Each service runs as its own account (test_gcp_identity.py).
+        account = f"${{google_service_account.runtime_identity_{process}.email}}"
+        assert version["service_account"] == account
     assert versions["default"]["env_variables"][PROCESS_VARIABLE] == "api"
     assert versions["worker"]["env_variables"][PROCESS_VARIABLE] == "worker"
     # The worker serves no API but must answer the health checks on App Engine's port.
@@ -214,11 +217,62 @@ def test_scaling_follows_the_config(tf: Synth) -> None:
     assert versions["worker"]["manual_scaling"] == {"instances": 1}
 
 
+def test_a_new_version_takes_traffic_only_once_ready(tf: Synth) -> None:
+    versions = _versions(tf)
+    policy = ROLLOUT_POLICY
+    # App Engine fails the deploy (the old version keeps the traffic) unless the new one's
+    # readiness check passes within the start timeout; the split moves traffic after it.
+    assert versions["default"]["readiness_check"] == {
+        "path": policy.ready_path,
+        "app_start_timeout": f"{policy.start_timeout_seconds}s",
+    }
+    assert versions["worker"]["readiness_check"] == {
+        "path": policy.live_path,  # the worker answers liveness only
+        "app_start_timeout": f"{policy.start_timeout_seconds}s",
+    }
+    for version in versions.values():
+        assert version["liveness_check"] == {"path": policy.live_path}
+    for name, split in tf.resources("google_app_engine_service_split_traffic").items():
+        process = name.removeprefix("app_").removesuffix("_traffic")
+        assert split["depends_on"] == [f"google_app_engine_flexible_app_version.app_{process}"], (
+            "the split waits for the version to be created, i.e. ready"
+        )
+
+
+def test_the_api_redirects_to_https_behind_google_front_end(tf: Synth) -> None:
+    versions = _versions(tf)
+    api = versions["default"]["env_variables"]
+    assert api["MLPOC_HTTPS_ONLY"] == "true"
+    assert api["MLPOC_FORWARDED_ALLOW_IPS"] == "*"
+    assert "MLPOC_ORIGIN_SECRET" not in api, "no CDN in front on App Engine"
+    worker = versions["worker"]["env_variables"]
+    assert "MLPOC_HTTPS_ONLY" not in worker and "MLPOC_FORWARDED_ALLOW_IPS" not in worker
+    assert tf.tf["output"]["service_url"]["value"] == (
+        "https://${google_app_engine_application.app.default_hostname}"
+    )
+
+
+def test_a_domain_is_mapped_with_a_managed_certificate(gcp_options_synth: Synth) -> None:
+    mapping = gcp_options_synth.resource("google_app_engine_domain_mapping", "edge")
+    assert mapping["domain_name"] == "api.example.com"
+    assert mapping["ssl_settings"] == {"ssl_management_type": "AUTOMATIC"}
+    outputs = gcp_options_synth.tf["output"]
+    assert outputs["service_url"]["value"] == "https://api.example.com"
+    assert "domain_records" in outputs
+
+
+def test_without_a_domain_the_edge_is_google_front_end(tf: Synth) -> None:
+    assert not tf.resources("google_app_engine_domain_mapping")
+    assert "appspot.com" in (tf.blockless["edge"] or "")
+
+
+RUNTIME_EXTRAS = {PROCESS_VARIABLE, "MLPOC_HTTPS_ONLY", "MLPOC_FORWARDED_ALLOW_IPS"}
+RUNTIME_EXTRAS.add(RuntimeSettings.env_name("health_port"))
+
+
 def test_services_environment_is_the_runtime_settings(tf: Synth) -> None:
     for version in _versions(tf).values():
-        env = dict(version["env_variables"])
-        env.pop(PROCESS_VARIABLE)
-        env.pop(RuntimeSettings.env_name("health_port"), None)
+        env = {k: v for k, v in version["env_variables"].items() if k not in RUNTIME_EXTRAS}
         assert set(env) <= {env_name(name) for name in Settings.model_fields}
         for field in Settings.required_for("gcp"):
             assert env_name(field) in env, field
@@ -234,6 +288,9 @@ def test_services_environment_is_the_runtime_settings(tf: Synth) -> None:
         )
         assert env[env_name("firestore_database")] == (
             "${google_firestore_database.documents.name}"
+        )
+        assert env[env_name("firestore_operator_database")] == (
+            "${google_firestore_database.documents_operators.name}"
         )
         assert env[env_name("max_deliveries")] == "7"
 
@@ -269,7 +326,6 @@ def test_outputs_name_everything_the_runtime_needs(tf: Synth) -> None:
         assert field in outputs, field
     for name in ("firestore_database", "max_deliveries", "service_url", "release", "settings"):
         assert name in outputs, name
-    env = {k: v for k, v in _versions(tf)["worker"]["env_variables"].items()}
-    env.pop(PROCESS_VARIABLE)
-    env.pop(RuntimeSettings.env_name("health_port"))
+    env = _versions(tf)["worker"]["env_variables"]
+    env = {k: v for k, v in env.items() if k not in RUNTIME_EXTRAS}
     assert outputs["settings"]["value"] == env, "status and keys --stack read this"

@@ -36,6 +36,10 @@ DATA_PLANE_TYPES = (
     "aws_dynamodb_table",
     "aws_iam_role",
     "aws_iam_role_policy",
+    # Logs and audit (issue 12): moto applies them too (the rehearsal deploys them).
+    "aws_s3_bucket_logging",
+    "aws_s3_bucket_ownership_controls",
+    "aws_cloudtrail",
 )
 
 
@@ -130,7 +134,15 @@ def test_emulator_variant_of_the_stack_keeps_the_data_plane(
     assert not any(t.startswith(BEYOND_MOTO) for t in _types(variant.config))
     assert any(t.startswith(BEYOND_MOTO) for t in _types(aws_stack)), "the stack lost EB/budget"
     # Only the TLS-only statement is dropped, nothing that grants access.
-    assert [s.get("sid") for s in variant.dropped_statements] == ["DenyInsecureTransport"]
+    # (one per bucket: the data bucket's and the log bucket's).
+    assert [s.get("sid") for s in variant.dropped_statements] == ["DenyInsecureTransport"] * 2
+    # The log bucket keeps the statements that let the deliveries write.
+    deliveries = variant.config["data"]["aws_iam_policy_document"]["logs_deliveries"]
+    assert {s["sid"] for s in deliveries["statement"]} >= {
+        "S3ServerAccessLogs",
+        "CloudTrailWritesTrail",
+    }
+    assert "aws_s3_bucket_policy.logs_policy" not in variant.removed
     assert "aws_sqs_queue.jobs_queue.redrive_policy" in variant.ignored_changes
     text = json.dumps(variant.config)
     assert "elastic_beanstalk" not in text and "budgets_budget" not in text
