@@ -65,7 +65,16 @@ def build_logs(ctx: BuildContext) -> LogBucket:
     cid = ctx.id
     config = ctx.config
     account = ctx.read(Kind.ACCOUNT, DataAwsCallerIdentity).account_id
-    bucket = S3Bucket(ctx.stack, cid, bucket=log_bucket_name(config), tags={"mlpoc:component": cid})
+    bucket = S3Bucket(
+        ctx.stack,
+        cid,
+        bucket=log_bucket_name(config),
+        # Deliveries keep arriving while a destroy runs (access logs up to hours late, the
+        # trail every few minutes), so no one can empty it beforehand: destroying the stack
+        # deletes its logs with it (copy them out first if they must outlive the project).
+        force_destroy=True,
+        tags={"mlpoc:component": cid},
+    )
     # ACLs off: every delivery below is granted by the bucket policy, and the bucket owns
     # every object written into it.
     ownership = S3BucketOwnershipControls(

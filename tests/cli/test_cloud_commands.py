@@ -126,7 +126,8 @@ def test_keys_status_and_logs_against_a_stack_on_moto(aws_rig: Any, tmp_path: Pa
     environment = settings.to_env()
     _state(tmp_path, "aws", {
         "settings": environment, "region": settings.region or "us-east-1",
-        "environment": "mlpoc-test-env", "bucket": settings.bucket,
+        "environment": "mlpoc-test-api", "worker_environment": "mlpoc-test-worker",
+        "bucket": settings.bucket,
     })  # fmt: skip
     env = _project_env(tmp_path, "aws", **aws_rig.environment())
 
@@ -137,16 +138,23 @@ def test_keys_status_and_logs_against_a_stack_on_moto(aws_rig: Any, tmp_path: Pa
     listed = run_cli("keys", "list", "--stack", "--json", env=env, cwd=REPO)
     assert [k["id"] for k in json.loads(listed.stdout)] == [created["id"]]
 
-    # Logs: the group Elastic Beanstalk streams the containers' output to.
+    # Logs: the groups Elastic Beanstalk streams each environment's container output to.
     logs = aws_rig.client("logs")
-    group = "/aws/elasticbeanstalk/mlpoc-test-env/var/log/eb-docker/containers/eb-current-app"
-    logs.create_log_group(logGroupName=group)
-    logs.create_log_stream(logGroupName=group, logStreamName="i-1")
     now = int(time.time() * 1000)
-    logs.put_log_events(logGroupName=group, logStreamName="i-1", logEvents=[
-        {"timestamp": now - 2000, "message": "api-1     | GET /healthz 200"},
-        {"timestamp": now - 1000, "message": "worker-1  | job j1 succeeded"},
-    ])  # fmt: skip
+    for eb_environment, at, message in (
+        ("mlpoc-test-api", now - 2000, "api-1     | GET /healthz 200"),
+        ("mlpoc-test-worker", now - 1000, "worker-1  | job j1 succeeded"),
+    ):
+        group = (
+            f"/aws/elasticbeanstalk/{eb_environment}/var/log/eb-docker/containers/eb-current-app"
+        )
+        logs.create_log_group(logGroupName=group)
+        logs.create_log_stream(logGroupName=group, logStreamName="i-1")
+        logs.put_log_events(
+            logGroupName=group,
+            logStreamName="i-1",
+            logEvents=[{"timestamp": at, "message": message}],
+        )
     done = run_cli("logs", "--json", env=env, cwd=REPO)
     assert done.returncode == 0, done.stderr
     assert [line["message"] for line in json.loads(done.stdout)] == [

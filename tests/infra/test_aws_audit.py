@@ -21,7 +21,11 @@ def _statements(tf: Synth) -> dict[str, dict[str, Any]]:
 
 def test_log_bucket_is_private_versioned_and_expires_with_the_retention(aws_synth: Synth) -> None:
     tf = aws_synth
-    assert tf.resource("aws_s3_bucket", "logs")["bucket"] == "mlpoc-test-data-logs"
+    bucket = tf.resource("aws_s3_bucket", "logs")
+    assert bucket["bucket"] == "mlpoc-test-data-logs"
+    # Deliveries arrive during a destroy: the stack's logs go with it (the data never does).
+    assert bucket["force_destroy"] is True
+    assert "force_destroy" not in tf.resource("aws_s3_bucket", "bucket")
     ownership = tf.resource("aws_s3_bucket_ownership_controls", "logs_ownership")
     assert ownership["rule"] == {"object_ownership": "BucketOwnerEnforced"}, "no ACLs"
     block = tf.resource("aws_s3_bucket_public_access_block", "logs_public_access_block")

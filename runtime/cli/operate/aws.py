@@ -57,13 +57,19 @@ class AwsOps:
     def logs(
         self, deployed: Deployed, *, minutes: int, process: str | None, limit: int
     ) -> list[LogLine]:
-        environment = deployed.outputs.get("environment")
-        if not environment:
+        # The API's environment, and the worker's where it runs apart (its own environment).
+        environments = [
+            deployed.outputs[name]
+            for name in ("environment", "worker_environment")
+            if deployed.outputs.get(name)
+        ]
+        if not environments:
             fail("the deployed stack names no Elastic Beanstalk environment (outputs: environment)")
         client = _client("logs", deployed.outputs.get("region"))
-        prefix = LOG_PREFIX.format(environment=environment)
+        prefixes = [LOG_PREFIX.format(environment=environment) for environment in environments]
         groups = [
-            group["logGroupName"]
+            (prefix, group["logGroupName"])
+            for prefix in prefixes
             for page in client.get_paginator("describe_log_groups").paginate(
                 logGroupNamePrefix=prefix
             )
@@ -71,21 +77,22 @@ class AwsOps:
         ]
         if not groups:
             fail(
-                f"no log groups under {prefix} yet: Elastic Beanstalk creates them when the "
-                "instances start streaming (a few minutes after a deploy)"
+                f"no log groups under {', '.join(prefixes)} yet: Elastic Beanstalk creates "
+                "them when the instances start streaming (a few minutes after a deploy)"
             )
         start = int((datetime.now(UTC) - timedelta(minutes=minutes)).timestamp() * 1000)
         lines = []
-        for group in groups:
+        for prefix, group in groups:
             kwargs: dict[str, Any] = {"logGroupName": group, "startTime": start, "limit": limit}
             if process:
                 # docker compose prefixes each container's lines with its service name.
                 kwargs["filterPattern"] = f'"{process}"'
             for event in client.filter_log_events(**kwargs).get("events", []):
                 when = datetime.fromtimestamp(event["timestamp"] / 1000, UTC)
-                lines.append(
-                    LogLine(when.isoformat(), group.removeprefix(prefix), event["message"].rstrip())
-                )
+                source = group.removeprefix(prefix)
+                if len(environments) > 1:
+                    source = group.removeprefix("/aws/elasticbeanstalk/")
+                lines.append(LogLine(when.isoformat(), source, event["message"].rstrip()))
         return sorted(lines, key=lambda line: line.timestamp)[-limit:]
 
     def empty_bucket(self, settings: Settings) -> int:
