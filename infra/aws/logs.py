@@ -15,30 +15,13 @@ from dataclasses import dataclass
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_elb_service_account import DataAwsElbServiceAccount
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
-    S3BucketLifecycleConfiguration,
-    S3BucketLifecycleConfigurationRule,
-    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
-    S3BucketLifecycleConfigurationRuleExpiration,
-    S3BucketLifecycleConfigurationRuleFilter,
-    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
-)
 from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
     S3BucketOwnershipControls,
     S3BucketOwnershipControlsRule,
 )
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
-    S3BucketVersioningA,
-    S3BucketVersioningVersioningConfiguration,
-)
 
+from infra.aws.buckets import Expiry, private_bucket
 from infra.aws.config import AwsSection, log_bucket_name, trail_arn
 from infra.aws.security import policy_document, statement, tls_only
 from infra.build import BuildContext, builder
@@ -65,16 +48,22 @@ def build_logs(ctx: BuildContext) -> LogBucket:
     cid = ctx.id
     config = ctx.config
     account = ctx.read(Kind.ACCOUNT, DataAwsCallerIdentity).account_id
-    bucket = S3Bucket(
-        ctx.stack,
-        cid,
-        bucket=log_bucket_name(config),
+    made = private_bucket(
+        ctx,
+        log_bucket_name(config),
+        kms_key_arn=None,  # SSE-S3: what AWS delivers access logs into (module docstring)
+        expiry=Expiry(
+            "expire-logs",
+            noncurrent_days=1,
+            current_days=AwsSection.of(config).log_retention_days,
+            multipart_days=1,
+        ),
         # Deliveries keep arriving while a destroy runs (access logs up to hours late, the
         # trail every few minutes), so no one can empty it beforehand: destroying the stack
         # deletes its logs with it (copy them out first if they must outlive the project).
         force_destroy=True,
-        tags={"mlpoc:component": cid},
     )
+    bucket = made.bucket
     # ACLs off: every delivery below is granted by the bucket policy, and the bucket owns
     # every object written into it.
     ownership = S3BucketOwnershipControls(
@@ -82,57 +71,6 @@ def build_logs(ctx: BuildContext) -> LogBucket:
         f"{cid}_ownership",
         bucket=bucket.id,
         rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
-    )
-    S3BucketVersioningA(
-        ctx.stack,
-        f"{cid}_versioning",
-        bucket=bucket.id,
-        versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
-    )
-    S3BucketServerSideEncryptionConfigurationA(
-        ctx.stack,
-        f"{cid}_encryption",
-        bucket=bucket.id,
-        rule=[
-            S3BucketServerSideEncryptionConfigurationRuleA(
-                apply_server_side_encryption_by_default=(
-                    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                        sse_algorithm="AES256"
-                    )
-                )
-            )
-        ],
-    )
-    access_block = S3BucketPublicAccessBlock(
-        ctx.stack,
-        f"{cid}_public_access_block",
-        bucket=bucket.id,
-        block_public_acls=True,
-        block_public_policy=True,
-        ignore_public_acls=True,
-        restrict_public_buckets=True,
-    )
-    retention = AwsSection.of(config).log_retention_days
-    S3BucketLifecycleConfiguration(
-        ctx.stack,
-        f"{cid}_lifecycle",
-        bucket=bucket.id,
-        rule=[
-            S3BucketLifecycleConfigurationRule(
-                id="expire-logs",
-                status="Enabled",
-                filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=retention)],
-                noncurrent_version_expiration=[
-                    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=1)
-                ],
-                abort_incomplete_multipart_upload=[
-                    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
-                        days_after_initiation=1
-                    )
-                ],
-            )
-        ],
     )
     load_balancers = DataAwsElbServiceAccount(ctx.stack, f"{cid}_load_balancer_account")
     trail = trail_arn(config, account)
@@ -180,7 +118,7 @@ def build_logs(ctx: BuildContext) -> LogBucket:
         f"{cid}_policy",
         bucket=bucket.id,
         policy=policy.json,
-        depends_on=[access_block, ownership],
+        depends_on=[made.access_block, ownership],
     )
     ctx.output("log_bucket", bucket.bucket, "S3 bucket of access logs and the audit trail")
     return LogBucket(bucket, bucket_policy)

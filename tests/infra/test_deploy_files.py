@@ -132,3 +132,15 @@ def test_app_engine_service_definitions(path: str, service: str, process: str) -
     assert definition["env_variables"] == EXPECTED_ENV[process]
     assert definition["liveness_check"]["path"] == HEALTH_PATH
     assert definition["readiness_check"]["path"] == ("/readyz" if process == "api" else HEALTH_PATH)
+
+
+def test_terraform_state_is_never_committed() -> None:
+    """State holds every output, the origin secret included: git ignores it, backups too."""
+    import subprocess
+
+    names = ["terraform.aws.tfstate", "terraform.gcp.tfstate.backup", "x/terraform.tfstate"]
+    done = subprocess.run(
+        ["git", "check-ignore", "--no-index", *names],
+        cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.stdout.split() == names
