@@ -167,3 +167,14 @@ def test_init_and_validate_full_stack(aws_stack: dict[str, Any], tmp_path: Path)
     lock = (tf.workdir / ".terraform.lock.hcl").read_text()
     assert f'version     = "{PROVIDER_VERSION}"' in lock, lock
     print(f"\nterraform init+validate (full AWS stack): {elapsed:.1f} s")
+
+
+@pytest.mark.slow
+def test_init_and_validate_the_optional_features(aws_options_synth: Synth, tmp_path: Path) -> None:
+    """A custom domain (ACM in us-east-1 through a second provider) and a Spot worker."""
+    stack = copy.deepcopy(aws_options_synth.tf)
+    assert "aws_acm_certificate" in _types(stack)
+    tf = _terraform(tmp_path / "validate")
+    tf.write_config(stack, "cdk.tf.json")
+    tf.init(backend=False)
+    tf.validate()
