@@ -62,29 +62,32 @@ class Access:
     builder grants exactly this, in its own terms, plus only what its platform needs to run
     the process (logs, health); the identity tests name every resulting permission.
 
-    `objects`: a key prefix (ending in "/") or one exact key -> verbs. `collections`: runtime
-    collection name -> verbs (where a cloud's IAM cannot tell collections apart, its grant is
-    wider and its tests say so). Queues: send = publish jobs; receive = lease, extend, ack."""
+    `objects`: a key prefix (ending in "/") or one exact key -> verbs. `lists`: the prefixes
+    whose keys it lists. `collections`: runtime collection name -> verbs (where a cloud's IAM
+    cannot tell collections apart, its grant is wider and its tests say so). Queues: send =
+    publish jobs; receive = lease, extend, ack."""
 
     objects: Mapping[str, frozenset[Verb]]
     collections: Mapping[str, frozenset[Verb]]
     send_jobs: bool
     receive_jobs: bool
     receive_dead_letters: bool
+    lists: tuple[str, ...] = ()
 
     def writes(self, collection: str) -> bool:
         return Verb.WRITE in self.collections.get(collection, frozenset())
 
 
-# The object the API's /readyz probes for (runtime.api.routes.health.PROBE; a test keeps them
-# equal): a missing key, read to prove the bucket answers.
+# The prefix the API's /readyz lists (runtime.health.PROBE; a test keeps them equal): no key
+# has it, and a listing proves the bucket answers.
 READINESS_PROBE_KEY = "readyz-probe"
 
 # The API: uploads (datasets/, labelled snapshots included), serves models (artifacts/),
 # labels, moves aliases, enqueues jobs. It reads API keys and never writes them: operators
 # create and revoke keys with their own credentials (`mlpoc keys create --stack`).
 API_ACCESS = Access(
-    objects={"datasets/": READ_WRITE, "artifacts/": READ, READINESS_PROBE_KEY: READ},
+    objects={"datasets/": READ_WRITE, "artifacts/": READ},
+    lists=(READINESS_PROBE_KEY,),
     collections={
         **dict.fromkeys(
             (DATASETS.name, RECORDS.name, ANNOTATIONS.name, JOBS.name, ALIASES.name),

@@ -30,8 +30,9 @@ from infra.logical import PROCESSES, Access, Kind, Process, Verb
 
 # The actions each logical verb means, per service. S3: HeadObject is GetObject's.
 OBJECT_ACTIONS = {Verb.READ: ("s3:GetObject",), Verb.WRITE: ("s3:PutObject", "s3:DeleteObject")}
-# Listing names only, on the bucket: without it S3 answers a missing key with 403, not 404,
-# and the adapters could not tell "not found" (NotFound) from "not allowed".
+# Listing names only, on the bucket, for every process: without it S3 answers a missing key
+# with 403, not 404, and the adapters could not tell "not found" (NotFound) from "not
+# allowed"; it also covers the listings of `Access.lists` (the API's readiness probe).
 BUCKET_ACTIONS = ("s3:ListBucket",)
 # Every process resolves both queue URLs and reads the jobs queue's redrive policy.
 QUEUE_LOOKUP_ACTIONS = ("sqs:GetQueueUrl", "sqs:GetQueueAttributes")

@@ -3,8 +3,8 @@
 (`infra.logical.Access`) on this project's resources, with IAM conditions where a role would
 otherwise reach further:
 
-- Cloud Storage: a role per object prefix (or exact key), conditioned on the object's name;
-  bucket-level permissions (listing) never match an object condition, so none are granted.
+- Cloud Storage: a role per object prefix (or exact key), conditioned on the object's name,
+  and listing only the prefixes the process lists, conditioned on the listing's prefix.
 - Firestore: IAM stops at the database, so the grant is conditioned on this stack's database
   (any collection in it); the operator-written collections (API keys) are in a database of
   their own, which the API may only read and the worker not at all.
@@ -71,6 +71,12 @@ def object_condition(bucket: str, key: str) -> str:
     )
 
 
+def listing_condition(prefix: str) -> str:
+    """CEL on a listing's prefix: exactly `prefix` (a listing's resource is the bucket, so no
+    object condition ever matches one)."""
+    return f'api.getAttribute("storage.googleapis.com/objectListPrefix", "") == "{prefix}"'
+
+
 def database_condition(project: str, database: str) -> str:
     return f'resource.name == "projects/{project}/databases/{database}"'
 
@@ -90,6 +96,19 @@ def _grant_objects(ctx: BuildContext, process: Process, member: str, bucket: Sto
                 title=f"{process.name} {key}",
                 description=f"mlpoc {process.name}: objects {key}",
                 expression=object_condition(bucket.name, key),
+            ),
+        )
+    for prefix in process.access.lists:
+        StorageBucketIamMember(
+            ctx.stack,
+            f"{ctx.id}_{process.name}_lists_{_slug(prefix)}",
+            bucket=bucket.name,
+            role=OBJECT_ROLES[frozenset({Verb.READ})],
+            member=member,
+            condition=StorageBucketIamMemberCondition(
+                title=f"{process.name} lists {prefix}",
+                description=f"mlpoc {process.name}: listing {prefix} only",
+                expression=listing_condition(prefix),
             ),
         )
 

@@ -19,9 +19,9 @@ import httpx
 import pytest
 
 from runtime.api.front_end import ORIGIN_HEADER
-from tests.api.conftest import Api, make_api
-from tests.api.live import serving
 from tests.rigs.base import Rig
+from tests.support.api import Api, make_api
+from tests.support.live import serving
 
 HSTS = "max-age=31536000; includeSubDomains"
 SECRET = "a-long-secret-only-the-cdn-knows"

@@ -58,9 +58,7 @@ WORKER_READS = ("jobs", "model_versions", "aliases", "alias_history")
 
 EXPECTED: dict[str, dict[str, set[str]]] = {
     "api": {
-        "s3:GetObject": {
-            f"{BUCKET}/datasets/*", f"{BUCKET}/artifacts/*", f"{BUCKET}/readyz-probe", BUNDLE,
-        },
+        "s3:GetObject": {f"{BUCKET}/datasets/*", f"{BUCKET}/artifacts/*", BUNDLE},
         "s3:PutObject": {f"{BUCKET}/datasets/*"},
         "s3:DeleteObject": {f"{BUCKET}/datasets/*"},
         "s3:ListBucket": {BUCKET},

@@ -32,8 +32,8 @@ from infra.logical import (
     by_id,
 )
 from infra.providers import AWS, FULL_IMPORT_ENV, GOOGLE
-from runtime.api.routes.health import PROBE
 from runtime.api.settings import ApiSettings
+from runtime.health import PROBE
 from runtime.schema import COLLECTIONS
 from tests.infra.conftest import REPO, TOMLS, Synth, synth_env
 
@@ -110,12 +110,13 @@ def test_same_runtime_settings_and_delivery_limit(aws_synth: Synth, gcp_synth: S
 # ------------------------------------------------------------------ access, per identity
 
 
-def _aws_access(tf: Synth, process: str) -> Access:
-    """A process's AWS role policy, read back into logical terms."""
+def _aws_access(tf: Synth, process: str, listed: tuple[str, ...]) -> Access:
+    """A process's AWS role policy, read back into logical terms (`listed`: what it lists,
+    which S3's bucket-wide ListBucket grants whole)."""
     document = tf.data("aws_iam_policy_document", f"runtime_identity_{process}_permissions")
     objects: dict[str, set[Verb]] = {}
     collections: dict[str, set[Verb]] = {}
-    sends, receives = set(), set()
+    sends, receives, listing = set(), set(), set()
     bucket = "${aws_s3_bucket.bucket.arn}/"
     table = re.compile(r"^\$\{aws_dynamodb_table\.documents_(\w+)\.arn\}$")
     verb_of = {
@@ -131,16 +132,22 @@ def _aws_access(tf: Synth, process: str) -> Access:
                         objects.setdefault(key, set()).add(verb_of[action])
                 elif action in ("dynamodb:GetItem", "dynamodb:PutItem") and table.match(resource):
                     collections.setdefault(table.match(resource)[1], set()).add(verb_of[action])  # type: ignore[index]
+                elif action == "s3:ListBucket":
+                    listing.add(resource)
                 elif action == "sqs:SendMessage":
                     sends.add(resource)
                 elif action == "sqs:ReceiveMessage":
                     receives.add(resource)
+    # Every role may list the bucket (S3 needs it to answer a missing key with 404): that
+    # covers whatever the process lists.
+    lists = listed if "${aws_s3_bucket.bucket.arn}" in listing else ()
     return Access(
         objects={k: frozenset(v) for k, v in objects.items()},
         collections={k: frozenset(v) for k, v in collections.items()},
         send_jobs="${aws_sqs_queue.jobs_queue.arn}" in sends,
         receive_jobs="${aws_sqs_queue.jobs_queue.arn}" in receives,
         receive_dead_letters="${aws_sqs_queue.dead_letter_queue.arn}" in receives,
+        lists=lists,
     )
 
 
@@ -158,10 +165,19 @@ def _gcp_objects(tf: Synth, process: str) -> dict[str, frozenset[Verb]]:
     }
     found = {}
     for grant in _gcp_grants(tf, process):
-        if grant["role"] in verbs:
+        if grant["role"] in verbs and "/objects/" in grant["condition"]["expression"]:
             [key] = re.findall(r'/objects/([^"]*)"', grant["condition"]["expression"])
             found[key] = verbs[grant["role"]]
     return found
+
+
+def _gcp_listings(tf: Synth, process: str) -> tuple[str, ...]:
+    prefix = re.compile(r'objectListPrefix", ""\) == "([^"]*)"')
+    return tuple(
+        match[1]
+        for grant in _gcp_grants(tf, process)
+        if (match := prefix.search(grant.get("condition", {}).get("expression", "")))
+    )
 
 
 @pytest.mark.parametrize("process", PROCESSES, ids=lambda p: p.name)
@@ -169,10 +185,11 @@ def test_each_identity_gets_its_logical_access_on_both_clouds(
     aws_synth: Synth, gcp_synth: Synth, process: Any
 ) -> None:
     access: Access = process.access
-    aws = _aws_access(aws_synth, process.name)
+    aws = _aws_access(aws_synth, process.name, access.lists)
     assert aws == access, "AWS grants exactly the logical access"
-    # GCP: objects and queues exactly; Firestore only per database (its IAM stops there).
+    # GCP: objects, listings and queues exactly; Firestore per database (its IAM stops there).
     assert _gcp_objects(gcp_synth, process.name) == access.objects
+    assert _gcp_listings(gcp_synth, process.name) == access.lists
     grants = _gcp_grants(gcp_synth, process.name)
     roles = {(g["role"], g.get("topic") or g.get("subscription")) for g in grants}
     jobs_topic = "${google_pubsub_topic.jobs_queue.name}"
@@ -206,9 +223,10 @@ def test_no_process_may_write_what_operators_write() -> None:
     assert "api_keys" not in WORKER.access.collections
 
 
-def test_the_readiness_probe_key_is_the_api_s() -> None:
+def test_the_readiness_probe_is_the_api_s() -> None:
     assert READINESS_PROBE_KEY == PROBE
-    assert API.access.objects[READINESS_PROBE_KEY] == frozenset({Verb.READ})
+    assert API.access.lists == (READINESS_PROBE_KEY,)
+    assert READINESS_PROBE_KEY not in API.access.objects, "a listing reads no object"
 
 
 # ------------------------------------------------------------------ rollout
@@ -262,6 +280,7 @@ def test_every_api_setting_the_stacks_write_is_one(aws_synth: Synth, gcp_synth: 
     names = {n for (ns, n) in _eb(aws_synth, "api") if ns.endswith("application:environment")}
     names |= set(_app_engine(gcp_synth, "api")["env_variables"])
     fields = {ApiSettings.env_name(field) for field in ApiSettings.model_fields}
+    fields |= {Settings.env_name(field) for field in Settings.model_fields}  # the backend's
     extras = {"MLPOC_PROCESS", "COMPOSE_PROFILES", "MLPOC_MEMORY_LIMIT"}
     assert names - extras <= fields, names - extras - fields
 
