@@ -187,7 +187,7 @@ class FirestoreDocumentStore(DocumentStore):
         refs = [self._ref(collection.name, doc_id) for doc_id in doc_ids]
         with translated(f"deleting {len(refs)} documents from {collection.name}"):
             for start in range(0, len(refs), BATCH_WRITES):
-                commit = self.client.batch()
+                commit = self._client(collection.name).batch()
                 for ref in refs[start : start + BATCH_WRITES]:
                     commit.delete(ref)  # no precondition: an absent document is skipped
                 commit.commit(**_CALL)

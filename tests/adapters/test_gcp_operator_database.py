@@ -45,6 +45,9 @@ def test_operator_written_collections_go_to_their_own_database(gcp_rig: Rig) -> 
     assert _ids_in(main, settings.table_prefix, "keys") == set()
     assert _ids_in(main, settings.table_prefix, "notes") == {"n1"}
     assert _ids_in(operators, settings.table_prefix, "notes") == set()
+    # Batched deletes go to the same database as the writes.
+    documents.delete_many("keys", ["k2"])
+    assert _ids_in(operators, settings.table_prefix, "keys") == {"k1"}
 
 
 def test_without_an_operator_database_everything_stays_in_one(gcp_rig: Rig) -> None:
