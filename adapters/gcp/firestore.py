@@ -84,7 +84,7 @@ class FirestoreDocumentStore(DocumentStore):
     def _get_many(self, collection: Collection, doc_ids: list[str]) -> dict[str, Document]:
         refs = [self._ref(collection.name, doc_id) for doc_id in doc_ids]
         with translated(f"getting {len(refs)} documents of {collection.name}"):
-            snapshots = list(self.client.get_all(refs, **_CALL))
+            snapshots = list(self._client(collection.name).get_all(refs, **_CALL))
         return {s.id: _document(s) for s in snapshots if s.exists}
 
     def put(self, collection: str, doc_id: str, data: JSONDict) -> str:

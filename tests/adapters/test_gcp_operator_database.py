@@ -38,6 +38,7 @@ def test_operator_written_collections_go_to_their_own_database(gcp_rig: Rig) -> 
     assert documents.get("keys", "k1").data == {"name": "ops"}
     assert documents.get("notes", "n1").data == {"text": "hello"}
     assert {d.id for d in documents.scan("keys").items} == {"k1", "k2"}
+    assert set(documents.get_many("keys", ["k1", "k2", "nope"])) == {"k1", "k2"}
     documents.update("keys", "k1", {"name": "ops", "revoked": True}, expected_version=version)
     # ... while the keys are in the operators' database alone, the notes in the main one.
     main = settings.firestore_database
@@ -45,7 +46,7 @@ def test_operator_written_collections_go_to_their_own_database(gcp_rig: Rig) -> 
     assert _ids_in(main, settings.table_prefix, "keys") == set()
     assert _ids_in(main, settings.table_prefix, "notes") == {"n1"}
     assert _ids_in(operators, settings.table_prefix, "notes") == set()
-    # Batched deletes go to the same database as the writes.
+    # Batched reads and deletes go to the same database as the writes.
     documents.delete_many("keys", ["k2"])
     assert _ids_in(operators, settings.table_prefix, "keys") == {"k1"}
 
