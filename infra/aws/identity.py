@@ -39,7 +39,7 @@ QUEUE_LOOKUP_ACTIONS = ("sqs:GetQueueUrl", "sqs:GetQueueAttributes")
 SEND_ACTIONS = ("sqs:SendMessage",)
 RECEIVE_ACTIONS = ("sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage")
 TABLE_ACTIONS = {
-    Verb.READ: ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"),
+    Verb.READ: ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan"),
     Verb.WRITE: ("dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"),
 }
 # The runtime's indexed queries (runtime.schema): Query on a table's secondary indexes.
