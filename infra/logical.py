@@ -63,7 +63,8 @@ class Access:
     the process (logs, health); the identity tests name every resulting permission.
 
     `objects`: a key prefix (ending in "/") or one exact key -> verbs. `lists`: the prefixes
-    whose keys it lists. `collections`: runtime collection name -> verbs (where a cloud's IAM
+    whose keys it lists (a prefix ending in "/" covers the listings under it, another one only
+    itself). `collections`: runtime collection name -> verbs (where a cloud's IAM
     cannot tell collections apart, its grant is wider and its tests say so). Queues: send =
     publish jobs; receive = lease, extend, ack."""
 
@@ -82,12 +83,14 @@ class Access:
 # has it, and a listing proves the bucket answers.
 READINESS_PROBE_KEY = "readyz-probe"
 
-# The API: uploads (datasets/, labelled snapshots included), serves models (artifacts/),
-# labels, moves aliases, enqueues jobs. It reads API keys and never writes them: operators
-# create and revoke keys with their own credentials (`mlpoc keys create --stack`).
+# The API: uploads and appends (datasets/, labelled snapshots and column statistics
+# included), serves models (artifacts/), labels, moves aliases, enqueues jobs, deletes a
+# dataset (its files, listed under datasets/, and its records, annotations and predictions).
+# It reads API keys and never writes them: operators create and revoke keys with their own
+# credentials (`mlpoc keys create --stack`).
 API_ACCESS = Access(
     objects={"datasets/": READ_WRITE, "artifacts/": READ},
-    lists=(READINESS_PROBE_KEY,),
+    lists=(READINESS_PROBE_KEY, "datasets/"),
     collections={
         **dict.fromkeys(
             (DATASETS.name, RECORDS.name, ANNOTATIONS.name, JOBS.name, ALIASES.name),
@@ -95,7 +98,7 @@ API_ACCESS = Access(
         ),
         ALIAS_HISTORY.name: READ_WRITE,
         MODEL_VERSIONS.name: READ,
-        PREDICTIONS.name: READ,
+        PREDICTIONS.name: READ_WRITE,
         API_KEYS.name: READ,
     },
     send_jobs=True,

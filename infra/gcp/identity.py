@@ -72,9 +72,10 @@ def object_condition(bucket: str, key: str) -> str:
 
 
 def listing_condition(prefix: str) -> str:
-    """CEL on a listing's prefix: exactly `prefix` (a listing's resource is the bucket, so no
-    object condition ever matches one)."""
-    return f'api.getAttribute("storage.googleapis.com/objectListPrefix", "") == "{prefix}"'
+    """CEL on a listing's prefix (a listing's resource is the bucket, so no object condition
+    ever matches one): under `prefix` if it ends in "/", else exactly `prefix`."""
+    listed = 'api.getAttribute("storage.googleapis.com/objectListPrefix", "")'
+    return f'{listed}.startsWith("{prefix}")' if prefix.endswith("/") else f'{listed} == "{prefix}"'
 
 
 def database_condition(project: str, database: str) -> str:

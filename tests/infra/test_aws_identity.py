@@ -51,8 +51,16 @@ def platform(process: str) -> dict[str, set[str]]:
     }
 
 
-API_WRITES = ("datasets", "records", "annotations", "jobs", "aliases", "alias_history")
-API_READS = (*API_WRITES, "model_versions", "predictions", "api_keys")
+API_WRITES = (
+    "datasets",
+    "records",
+    "annotations",
+    "jobs",
+    "aliases",
+    "alias_history",
+    "predictions",
+)
+API_READS = (*API_WRITES, "model_versions", "api_keys")
 WORKER_WRITES = ("jobs", "model_versions", "aliases", "alias_history", "predictions")
 WORKER_READS = ("jobs", "model_versions", "aliases", "alias_history")
 

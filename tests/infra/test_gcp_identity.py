@@ -41,13 +41,16 @@ def objects(role: str, key: str) -> Grant:
 
 
 VIEWER, USER = "roles/storage.objectViewer", "roles/storage.objectUser"
-LIST_PROBE = 'api.getAttribute("storage.googleapis.com/objectListPrefix", "") == "readyz-probe"'
+LISTED = 'api.getAttribute("storage.googleapis.com/objectListPrefix", "")'
+LIST_PROBE = f'{LISTED} == "readyz-probe"'
+LIST_DATASETS = f'{LISTED}.startsWith("datasets/")'
 EXPECTED: dict[str, set[Grant]] = {
     "api": {
         objects(USER, "datasets/"),
         objects(VIEWER, "artifacts/"),
-        # /readyz lists this prefix, and may list nothing else.
+        # /readyz lists this prefix; deleting a dataset lists its files. Nothing else.
         (VIEWER, "bucket", BUCKET, LIST_PROBE),
+        (VIEWER, "bucket", BUCKET, LIST_DATASETS),
         ("roles/datastore.user", "project", PROJECT, DOCS),
         ("roles/datastore.viewer", "project", PROJECT, KEYS),
         ("roles/pubsub.publisher", "topic", JOBS_TOPIC, None),

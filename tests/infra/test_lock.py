@@ -1,12 +1,14 @@
 """requirements.lock, what the runtime image installs with `pip install --require-hashes`:
 exactly the distributions the runtime and both clouds' SDKs need, each at its constraints.txt
 pin, each with its files' hashes. (Regenerate with scripts/lock.sh; it needs PyPI, this test
-does not: it reads the installed metadata of this environment, built from constraints.txt.)"""
+does not: it reads pyproject.toml and the installed metadata of this environment, built from
+constraints.txt.)"""
 
 from __future__ import annotations
 
 import importlib.metadata
 import re
+import tomllib
 from pathlib import Path
 
 from packaging.markers import default_environment
@@ -55,15 +57,27 @@ def constraints() -> dict[str, str]:
     return pins
 
 
-def needed(project: str = "mlpoc", extras: tuple[str, ...] = IMAGE_EXTRAS) -> set[str]:
-    """Every distribution `pip install .[aws,gcp]` installs on the image, from the installed
-    metadata (requirements, their extras and markers, followed to the bottom)."""
+def requirements(name: str, extras: tuple[str, ...]) -> list[Requirement]:
+    """What `name` requires: the project's own from pyproject.toml (its editable install's
+    metadata is as old as the last `make install`), every other's from its installed metadata
+    (a distribution missing here fails the test: constraints.txt lacks it)."""
+    if name == "mlpoc":
+        project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+        optional = project["optional-dependencies"]
+        specs = [*project["dependencies"], *(s for e in extras for s in optional[e])]
+    else:
+        specs = importlib.metadata.requires(name) or []
+    return [Requirement(spec) for spec in specs]
+
+
+def needed(extras: tuple[str, ...] = IMAGE_EXTRAS) -> set[str]:
+    """Every distribution `pip install .[aws,gcp]` installs on the image (requirements,
+    their extras and markers, followed to the bottom)."""
     found: set[str] = set()
-    pending = [(project, extras)]
+    pending = [("mlpoc", extras)]
     while pending:
         name, wanted = pending.pop()
-        for spec in importlib.metadata.requires(name) or []:
-            requirement = Requirement(spec)
+        for requirement in requirements(name, wanted):
             marker = requirement.marker
             if marker and not any(
                 marker.evaluate(IMAGE_ENVIRONMENT | {"extra": extra}) for extra in ("", *wanted)
