@@ -15,16 +15,9 @@ CHECKOV_VERSION=3.3.30
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 venv="${CHECKOV_VENV:-$root/.venv-checkov}"
-python="${PYTHON:-python3}"
-
-if [[ "$(cat "$venv/.installed" 2>/dev/null)" != "$CHECKOV_VERSION" ]]; then
-    started=$SECONDS
-    "$python" -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        "checkov==$CHECKOV_VERSION"
-    echo "$CHECKOV_VERSION" >"$venv/.installed"
-    echo "checkov $CHECKOV_VERSION installed in $venv in $((SECONDS - started)) s" >&2
-fi
+# shellcheck source=scripts/tool-venv.sh
+source "$root/scripts/tool-venv.sh"
+tool_venv "$venv" checkov "$CHECKOV_VERSION"
 
 if [[ "${1:-}" == "--install" ]]; then
     echo "$venv/bin/checkov"

@@ -14,14 +14,9 @@ PIP_TOOLS_VERSION=7.7.0
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 venv="${LOCK_VENV:-$root/.venv-lock}"
-python="${PYTHON:-python3}"
-
-if [[ "$(cat "$venv/.installed" 2>/dev/null)" != "$PIP_TOOLS_VERSION" ]]; then
-    "$python" -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        "pip-tools==$PIP_TOOLS_VERSION"
-    echo "$PIP_TOOLS_VERSION" >"$venv/.installed"
-fi
+# shellcheck source=scripts/tool-venv.sh
+source "$root/scripts/tool-venv.sh"
+tool_venv "$venv" pip-tools "$PIP_TOOLS_VERSION"
 
 output=requirements.lock
 if [[ "${1:-}" == "--check" ]]; then
