@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo browser test check bench clean
+.PHONY: install checkov demo browser test check bench clean
 
 # The runtime alone (enough for the local backend and the demo) ...
 $(BIN)/.runtime: pyproject.toml constraints.txt
@@ -26,6 +26,12 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(BIN)/.installed node_modules/.installed
 
+## checkov in its own virtual environment (.venv-checkov: its pins must not constrain ours);
+## the infra tests run it. Independent of the two above, so `make -j3 install checkov` (CI)
+## installs all three at once.
+checkov:
+	scripts/checkov.sh --install >/dev/null
+
 ## The embedded local backend end to end: API, worker, upload, label, train, promote, predict.
 ## `make demo PORT=9000` picks the API's port (default: 8080, or a free one if it is taken).
 demo: $(BIN)/.runtime
@@ -36,7 +42,7 @@ browser:
 	scripts/install-chromium.sh
 
 ## The whole test suite: contract suite on local + moto + Google's emulators, infra, terraform.
-test: $(BIN)/.installed node_modules/.installed browser
+test: $(BIN)/.installed node_modules/.installed checkov browser
 	$(BIN)/pytest
 
 ## Lint, format check, type check and the import contracts (CI runs this before the tests).
