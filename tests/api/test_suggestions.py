@@ -4,11 +4,15 @@ across pages, records without a usable prediction follow by id."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
 
 from runtime import suggestions
 from runtime.schema import PREDICTIONS
-from tests.support.api import Api
+from tests.rigs.base import Rig
+from tests.support.api import Api, make_api
 from tests.support.data import species_csv
 
 
@@ -33,6 +37,15 @@ def _trained_and_scored(api: Api) -> set[str]:
     )
     api.run_job(scored.json()["id"])
     return blank
+
+
+@pytest.fixture(scope="module")
+def scored(module_rig: Rig) -> Iterator[tuple[Api, set[str]]]:
+    """One trained, promoted and scored dataset per backend, shared by the tests that only
+    read it (each upload + train + batch predict costs seconds on the emulators)."""
+    made = make_api(module_rig)
+    with made.client:
+        yield made, _trained_and_scored(made)
 
 
 def _pages(api: Api, **query: Any) -> tuple[list[dict[str, Any]], int]:
@@ -119,8 +132,9 @@ def test_records_without_a_usable_prediction_follow_by_record_id(api: Api) -> No
     assert {r["record_id"]: r["suggestion"] for r in by_id} == suggested
 
 
-def test_one_record_with_its_suggestion_and_refusals(api: Api) -> None:
-    blank = sorted(_trained_and_scored(api))
+def test_one_record_with_its_suggestion_and_refusals(scored: tuple[Api, set[str]]) -> None:
+    api, blank_ids = scored
+    blank = sorted(blank_ids)
     read = api.headers("read")
     one = api.client.get(f"/datasets/iris/records/{blank[0]}", headers=read)
     assert one.status_code == 200, one.text
@@ -145,8 +159,10 @@ def test_without_predictions_the_order_is_by_record_id(api: Api) -> None:
     assert all(r["suggestion"] is None for r in listed)
 
 
-def test_short_pages_when_reads_run_out_lose_nothing(api: Api, monkeypatch: Any) -> None:
-    blank = _trained_and_scored(api)
+def test_short_pages_when_reads_run_out_lose_nothing(
+    scored: tuple[Api, set[str]], monkeypatch: Any
+) -> None:
+    api, blank = scored
     full, _ = _pages(api, unlabelled="true", order="uncertainty", limit=1000)
     monkeypatch.setattr(suggestions, "MAX_READS_PER_PAGE", 1)
     short, pages = _pages(api, unlabelled="true", order="uncertainty", limit=5)
