@@ -63,7 +63,9 @@ class RuntimeSettings(TrainerSettings):
     release_backoff_seconds: float = Field(
         5,
         ge=0,
-        description="Delay before a failed job is retried, doubled on each further delivery.",
+        description="Delay before a job that failed transiently (backend unavailable, a "
+        "timeout) is retried, doubled on each further delivery; any other failure ends the "
+        "job at once.",
     )
     release_backoff_max_seconds: float = Field(
         300,

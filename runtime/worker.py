@@ -7,10 +7,13 @@
 - Each delivery claims the job document by compare-and-swap with a fresh attempt token;
   before registering anything the worker checks the token is still its own, so a worker
   that lost its job to a redelivery does not register a second version.
-- An exception records the error on the job and releases the message with an exponential
-  backoff; on the last allowed delivery the job is marked `failed` and the backend moves
-  the message to the dead-letter queue. A periodic sweep of the dead-letter queue marks
-  failed the jobs whose last delivery never reached a worker's error path (a crash).
+- An exception records the error on the job. A deterministic one (bad parameters, bad
+  data, a trainer's own error: runtime.failures) fails the job at once and acks the
+  message: another delivery would fail the same way. A transient one (the backend
+  unavailable, a timeout) releases the message with an exponential backoff; on the last
+  allowed delivery the job is marked `failed` and the backend moves the message to the
+  dead-letter queue. A periodic sweep of the dead-letter queue marks failed the jobs whose
+  last delivery never reached a worker's error path (a crash).
 - SIGTERM: the current job may finish within `shutdown_grace_seconds`; otherwise it is
   released for another worker and the job goes back to `queued`. Then the process exits 0.
 
@@ -38,7 +41,7 @@ from adapters.errors import ConfigurationError, NotFound
 from adapters.factory import build_adapters
 from adapters.ports import Adapters, Message
 from adapters.settings import load_settings
-from runtime import jobs
+from runtime import failures, jobs
 from runtime.clock import now
 from runtime.config import RuntimeSettings, load_runtime_settings
 from runtime.dead_letters import sweep_dead_letters
@@ -183,6 +186,7 @@ class Worker:
             trainer=self.trainer,
             registry=self.registry,
             check_owned=lambda: self.check_owned(run),
+            record=lambda **fields: self.record(run, **fields),
         )
 
     def _claim(self, message: Message, job: Job) -> Run | None:
@@ -257,6 +261,20 @@ class Worker:
         if current.data.get("attempt") != run.attempt or current.state != RUNNING:
             raise LostJob(f"job {run.job.id}: taken over by another delivery")
 
+    def record(self, run: Run, **fields: Any) -> None:
+        """Write `fields` on the job while this delivery owns it; LostJob if it does not."""
+
+        def change(job: Job) -> dict[str, Any]:
+            if run.lost.is_set() or job.data.get("attempt") != run.attempt:
+                raise LostJob(f"job {job.id}: taken over by another delivery")
+            if job.state != RUNNING:
+                raise LostJob(f"job {job.id}: no longer running ({job.state})")
+            return {**job.data, **fields, "updated_at": now()}
+
+        changed = jobs.change(self.adapters.documents, run.job.id, change)
+        assert changed is not None
+        run.job = changed
+
     def _succeed(self, run: Run) -> str:
         self._finish(run.job.id, SUCCEEDED, result=run.result, last_error=None)
         self._settle(self.adapters.queue.ack, run.message)
@@ -264,14 +282,23 @@ class Worker:
         return "succeeded"
 
     def _fail_attempt(self, run: Run) -> str:
-        final = run.message.delivery_count >= self.adapters.queue.max_deliveries
+        assert run.error is not None
+        queue = self.adapters.queue
         error = run.error_text or repr(run.error)
+        if not failures.is_transient(run.error):
+            # Every delivery would fail the same way: the job ends now, its document says
+            # why, and the message is done with (no retry, no dead letter).
+            log.info("job %s: deterministic failure; not retried", run.job.id)
+            self._finish(run.job.id, FAILED, last_error=error, attempt=run.attempt)
+            self._settle(queue.ack, run.message)
+            return "failed"
+        final = run.message.delivery_count >= queue.max_deliveries
         if final:
             # The backend dead-letters the message once it is given back; the job ends here.
             self._finish(run.job.id, FAILED, last_error=error, attempt=run.attempt)
         else:
             self._finish(run.job.id, QUEUED, last_error=error, attempt=run.attempt)
-        self._settle(self.adapters.queue.release, run.message, self.backoff(run.message))
+        self._settle(queue.release, run.message, self.backoff(run.message))
         return "failed" if final else "retry"
 
     def _abandon(self, run: Run) -> str:

@@ -33,6 +33,7 @@ from runtime.config import TrainerSettings
 from runtime.handlers import JOB_TYPES, JobType
 from runtime.registry import Registry
 from runtime.schema import COLLECTIONS
+from runtime.trainers.base import load_trainer
 
 DESCRIPTION = """Upload and label data, train through the job queue, move model aliases,
 and serve predictions (online, or pre-computed). Every route but `/healthz` and `/readyz`
@@ -48,7 +49,8 @@ def create_app(
     job_types: Mapping[str, JobType] | None = None,
 ) -> FastAPI:
     """The API over `adapters` (default: the backend the environment names), with `settings`
-    and `trainers` (the plugins a served version may name; both default to the environment),
+    and `trainers` (the trainer the workers train with, whose declaration checks a job's
+    params, and the plugins a served version may name; both default to the environment),
     enqueueing `job_types` (default: every registered one)."""
     settings = settings or load_api_settings()
     trainers = trainers or TrainerSettings.load()
@@ -78,6 +80,7 @@ def create_app(
         preload=Preload(
             server, seconds=settings.preload_seconds, warm=lambda: warm_routes(app.router)
         ),
+        trainer=load_trainer(trainers.trainer, trainers.allowed_trainers),
     )
     errors.install(app)
     job_routers = jobs.routers(JOB_TYPES if job_types is None else job_types)

@@ -2,8 +2,9 @@
 
 Adapter errors map to their HTTP meaning (NotFound 404, Conflict 409, TooLarge 413,
 BackendUnavailable 503); a ValueError raised by the runtime on bad input is a 400, but a
-label that does not fit its dataset (InvalidLabel) is a 422, like request validation, which
-names the offending fields. A ConfigurationError (the backend refused this deployment's
+label that does not fit its dataset (InvalidLabel) and trainer params the trainer's
+declaration refuses (InvalidParams) are a 422, like request validation, which names the
+offending fields. A ConfigurationError (the backend refused this deployment's
 identity, or a resource its settings name is missing: the same on every backend, see
 adapters.errors) is a 503 "misconfigured" whose message says so without the backend's
 details (resource names, account ids), which go to the log under the request id. Anything
@@ -26,6 +27,7 @@ from runtime.api.logs import current_request_id
 from runtime.api.openapi import methods_at
 from runtime.api.serving import ModelUnavailable
 from runtime.datasets.task import InvalidLabel
+from runtime.trainers.base import InvalidParams
 
 log = logging.getLogger("mlpoc.api")
 
@@ -147,5 +149,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(BackendUnavailable, mapped(503))
     app.add_exception_handler(ModelUnavailable, mapped(503))
     app.add_exception_handler(InvalidLabel, mapped(422))
+    app.add_exception_handler(InvalidParams, mapped(422))
     app.add_exception_handler(ValueError, mapped(400))
     # Anything else: runtime.api.middleware answers a JSON 500 and logs it.

@@ -192,6 +192,8 @@ class JobOut(BaseModel):
     started_at: str | None
     finished_at: str | None
     created_by: str | None = None
+    # The data a train job trains on, recorded by its first delivery (a DatasetRef).
+    snapshot: dict[str, Any] | None = None
 
 
 class JobPage(BaseModel):

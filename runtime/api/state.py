@@ -12,7 +12,10 @@ from runtime.api.metrics import ApiMetrics
 from runtime.api.preload import Preload
 from runtime.api.serving import ModelServer
 from runtime.api.settings import ApiSettings
+from runtime.api_keys import ApiKey
+from runtime.handlers import Submission
 from runtime.registry import Registry
+from runtime.trainers.base import Trainer
 
 
 @dataclass
@@ -24,6 +27,12 @@ class AppState:
     metrics: ApiMetrics
     keys: KeyVerifier
     preload: Preload
+    # The trainer the workers train with: its declaration checks a job's params on enqueue.
+    trainer: Trainer
+
+    def submission(self, key: ApiKey) -> Submission:
+        """A job asked for by the holder of `key`."""
+        return Submission(self.adapters, self.trainer, key.id)
 
 
 async def state(request: Request) -> AppState:

@@ -46,6 +46,8 @@ def show_job(job: dict[str, Any], as_json: bool) -> None:
         (k, job.get(k))
         for k in ("id", "type", "state", "attempts", "worker_id", "created_at", "finished_at")
     ]
+    if job.get("snapshot"):
+        rows.append(("snapshot", job["snapshot"]["key"]))
     if job.get("last_error"):
         rows.append(("last_error", job["last_error"]))
     if job.get("result"):

@@ -30,7 +30,11 @@ def train(
     dataset: Annotated[str, typer.Argument(help="Dataset to train on.")],
     model: Annotated[str | None, typer.Option(help="Model name (default: the dataset's).")] = None,
     param: Annotated[
-        list[str] | None, typer.Option(help="Trainer parameter key=value (repeatable).")
+        list[str] | None,
+        typer.Option(
+            help="Trainer parameter key=value (repeatable), checked against the trainer's "
+            "declared parameters before the job is queued."
+        ),
     ] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Wait for the job to end.")] = False,
     url: UrlOption = None,

@@ -1,6 +1,11 @@
 """What a training job reads: a snapshot of the uploaded CSV with its target column filled
 from the records' current labels, stored under its content hash (the exact data a job saw
-stays readable); and enqueueing a `train` job on it."""
+stays readable); and enqueueing a `train` job on a dataset.
+
+Enqueueing reads and writes a fixed number of documents, whatever the dataset's size: the
+snapshot is the worker's work (runtime.handlers.train makes it on the job's first delivery
+and records it on the job's document, so every later delivery trains on the same data).
+"""
 
 from __future__ import annotations
 
@@ -70,6 +75,11 @@ def labelled_snapshot(adapters: Adapters, dataset: Mapping[str, Any]) -> Dataset
     )
 
 
+def snapshot_of(adapters: Adapters, name: str) -> DatasetRef:
+    """A labelled snapshot of the dataset called `name` as it is now (its labels included)."""
+    return labelled_snapshot(adapters, get_dataset(adapters.documents, name))
+
+
 def enqueue_training(
     adapters: Adapters,
     name: str,
@@ -80,19 +90,21 @@ def enqueue_training(
     reset_counter: bool = True,
     created_by: str | None = None,
 ) -> Job:
-    """Snapshot the dataset's labels and enqueue a `train` job on the snapshot (`created_by`:
-    the id of the API key that asked)."""
+    """Enqueue a `train` job on a snapshot of the dataset's labels, which the worker takes
+    (`created_by`: the id of the API key that asked). `params` are the trainer's, already
+    checked (`Trainer.check_params`). Reads the dataset's description only: constant time."""
     dataset = get_dataset(adapters.documents, name)
+    if not dataset.get("target"):
+        raise ValueError(f"dataset {name!r} has no target column; it cannot be trained on")
     model = model or dataset["model"]
     check_name("model", model)
     _check_task(dataset, params or {})
-    snapshot = labelled_snapshot(adapters, dataset)
     job = jobs.enqueue(
         adapters,
         "train",
         {
             "model": model,
-            "dataset": snapshot.to_json(),
+            "snapshot_of": name,
             "predict_dataset": source_ref(dataset).to_json(),
             "params": dict(params or {}),
         },

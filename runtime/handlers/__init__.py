@@ -11,9 +11,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from runtime.handlers.base import JobContext, JobRequest, JobType, LostJob
+from runtime.handlers.base import JobContext, JobRequest, JobType, LostJob, Submission
 
-__all__ = ["JOB_TYPES", "JobContext", "JobRequest", "JobType", "LostJob"]
+__all__ = ["JOB_TYPES", "JobContext", "JobRequest", "JobType", "LostJob", "Submission"]
 
 
 def _discover() -> dict[str, JobType]:

@@ -1,7 +1,9 @@
-"""What a job type is (`JobType`) and what its handler gets for one delivery (`JobContext`).
+"""What a job type is (`JobType`), what its `submit` gets (`Submission`) and what its handler
+gets for one delivery (`JobContext`).
 
 A job type says, in one place: the request that asks for it (the body of `POST /jobs`), how
-such a request becomes a queued job (`submit`, told which API key asked), what the worker
+such a request becomes a queued job (`submit`: checked, in constant time, so a bad request is
+refused at once and no request waits on the data's size), what the worker
 does with the job (`run`), and, where its effects are keyed by the job's id, the result a
 previous delivery already produced (`recover`), so a redelivery does not do the work twice.
 """
@@ -37,6 +39,16 @@ class JobRequest(BaseModel):
     job_id: JobId | None = None
 
 
+@dataclass(frozen=True)
+class Submission:
+    """Who asks for a job, and with what: the backend, the trainer the workers train with
+    (its parameter declaration checks a job's params), the id of the API key that asked."""
+
+    adapters: Adapters
+    trainer: Trainer
+    created_by: str | None = None
+
+
 @dataclass
 class JobContext:
     """One delivery of a job, as its handler sees it."""
@@ -49,6 +61,9 @@ class JobContext:
     # Raise LostJob unless this delivery still owns the job: call it right before any write
     # that must happen once.
     check_owned: Callable[[], None]
+    # Write these fields on the job's document while this delivery owns it (else LostJob):
+    # what a later delivery of the job must find there.
+    record: Callable[..., None]
 
 
 def _nothing_to_recover(context: JobContext) -> Result | None:
@@ -60,7 +75,7 @@ class JobType:
     name: str
     help: str
     request: type[JobRequest]
-    # (adapters, request, id of the API key that asked) -> the queued job
-    submit: Callable[[Adapters, Any, str | None], Job]
+    # (who asks, the request) -> the queued job
+    submit: Callable[[Submission, Any], Job]
     run: Callable[[JobContext], Result]
     recover: Callable[[JobContext], Result | None] = _nothing_to_recover

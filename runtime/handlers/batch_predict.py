@@ -7,11 +7,10 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict
 
-from adapters.ports import Adapters
 from runtime import batch_predict, jobs
 from runtime.datasets.ref import DatasetRef
 from runtime.datasets.store import get_dataset, source_ref
-from runtime.handlers.base import JobContext, JobRequest, JobType, Result
+from runtime.handlers.base import JobContext, JobRequest, JobType, Result, Submission
 from runtime.jobs import Job
 from runtime.names import Name, VersionNumber
 from runtime.registry import Registry
@@ -35,8 +34,9 @@ class BatchPredictJobIn(JobRequest):
     alias: Name | None = None
 
 
-def submit(adapters: Adapters, request: BatchPredictJobIn, created_by: str | None) -> Job:
+def submit(submission: Submission, request: BatchPredictJobIn) -> Job:
     """Enqueue scoring of an uploaded dataset by a model reference that resolves now."""
+    adapters = submission.adapters
     if request.version is not None and request.alias is not None:
         raise ValueError("give a version or an alias, not both")
     dataset = get_dataset(adapters.documents, request.dataset)
@@ -49,7 +49,11 @@ def submit(adapters: Adapters, request: BatchPredictJobIn, created_by: str | Non
     elif request.alias is not None:
         params["alias"] = request.alias
     return jobs.enqueue(
-        adapters, "batch_predict", params, job_id=request.job_id, created_by=created_by
+        adapters,
+        "batch_predict",
+        params,
+        job_id=request.job_id,
+        created_by=submission.created_by,
     )
 
 

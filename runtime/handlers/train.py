@@ -1,7 +1,12 @@
 """`train`: fit the trainer plugin on a dataset snapshot, store the artifact, register a
 model version with its model card (runtime.model_card), keyed by the job's id (a
 redelivered job registers nothing new), optionally promote it and enqueue scoring of the
-dataset."""
+dataset.
+
+Submitting checks the trainer params against the trainer's declaration and reads the
+dataset's description, nothing more: the first delivery makes the labelled snapshot and
+records it on the job (`snapshot`), and every delivery trains on the recorded one.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +15,14 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from adapters.ports import Adapters
 from runtime import artifacts, jobs, model_card, scoring
 from runtime.datasets.ref import DatasetRef, read_dataset
-from runtime.datasets.training import enqueue_training
-from runtime.handlers.base import JobContext, JobRequest, JobType, Result
+from runtime.datasets.training import enqueue_training, snapshot_of
+from runtime.handlers.base import JobContext, JobRequest, JobType, Result, Submission
 from runtime.jobs import Job
 from runtime.names import Name
 from runtime.registry import ModelVersion
-from runtime.trainers.base import trainer_spec
+from runtime.trainers.base import Trainer, trainer_spec
 
 
 class TrainJobIn(JobRequest):
@@ -28,16 +32,24 @@ class TrainJobIn(JobRequest):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
-def submit(adapters: Adapters, request: TrainJobIn, created_by: str | None) -> Job:
-    """Snapshot the dataset's current labels and enqueue training on the snapshot."""
+def submit(submission: Submission, request: TrainJobIn) -> Job:
+    """Check the trainer params, then enqueue training on the dataset's current labels."""
     return enqueue_training(
-        adapters,
+        submission.adapters,
         request.dataset,
         model=request.model,
-        params=request.params,
+        params=checked_params(submission.trainer, request.params),
         job_id=request.job_id,
-        created_by=created_by,
+        created_by=submission.created_by,
     )
+
+
+def checked_params(trainer: Trainer, given: dict[str, Any]) -> dict[str, Any]:
+    """The params given, as the trainer reads them ("100" -> 100); InvalidParams naming
+    each one the trainer's declaration refuses. Defaults stay out: the job says what was
+    asked, the model version what was used."""
+    checked = trainer.check_params(given)
+    return {name: checked[name] for name in given}
 
 
 def run(context: JobContext) -> Result:
@@ -45,15 +57,17 @@ def run(context: JobContext) -> Result:
     model = params.get("model")
     if not isinstance(model, str):
         raise ValueError("train job needs a 'model' name")
-    dataset = DatasetRef.from_params(params.get("dataset"))
+    trainer, settings = context.trainer, context.settings
+    # Before any work: params the trainer refuses fail the job at once.
+    checked = trainer.check_params(params.get("params") or {})
+    dataset = training_data(context)
     if dataset.target is None:
         raise ValueError("train job's dataset needs a 'target' column")
     frame, digest = read_dataset(context.adapters.blobs, dataset)
     if dataset.id_column:
         frame = frame.drop(columns=[dataset.id_column])
-    trainer, settings = context.trainer, context.settings
     started = time.monotonic()
-    fit = trainer.fit(frame, dataset.target, trainer_params(dataset, params.get("params")))
+    fit = trainer.fit(frame, dataset.target, trainer_params(dataset, checked))
     fit_seconds = time.monotonic() - started
     metric = settings.auto_promote_metric
     if metric and metric not in fit.metrics:
@@ -103,6 +117,23 @@ def trainer_params(dataset: DatasetRef, given: Any) -> dict[str, Any]:
     if dataset.task is not None:
         params["task"] = dataset.task
     return params
+
+
+def training_data(context: JobContext) -> DatasetRef:
+    """The CSV this job trains on, the same on every delivery: the snapshot its document
+    records; else, on its first delivery, a labelled snapshot of the dataset it names
+    (`snapshot_of`) made now, or the CSV it names as it is (`dataset`), recorded first."""
+    recorded = context.job.data.get("snapshot")
+    if recorded is not None:
+        return DatasetRef.from_params(recorded)
+    params = context.job.params
+    name = params.get("snapshot_of")
+    if name is not None:
+        dataset = snapshot_of(context.adapters, str(name))
+    else:
+        dataset = DatasetRef.from_params(params.get("dataset"))
+    context.record(snapshot=dataset.to_json())
+    return dataset
 
 
 def recover(context: JobContext) -> Result | None:

@@ -4,6 +4,11 @@ The runtime only ever talks to a `Trainer`; a team plugs in its own with the set
 `MLPOC_TRAINER=package.module:Class` and no change to the runtime. Artifacts default to
 skops (no code runs on load); a trainer for another library overrides `dumps`/`loads` with
 a format that is just as safe.
+
+A trainer declares the parameters its `fit` accepts as a pydantic model (`Params`, a
+`TrainerParams`): a job's params are checked against it when the job is enqueued, so a bad
+one is refused at once (the API's 422 names it and what it accepts) instead of failing in
+the worker.
 """
 
 from __future__ import annotations
@@ -12,7 +17,9 @@ import abc
 import importlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from runtime import artifacts
 
@@ -43,11 +50,42 @@ class Predictions:
     probabilities: list[dict[str, float]] | None = None
 
 
+class TrainerParams(BaseModel):
+    """Base of a trainer's declared parameters: each field is one parameter, with its type,
+    default and bounds; a name the model does not declare is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class InvalidParams(ValueError):
+    """A job's trainer params do not fit the trainer's declaration; `problems` holds
+    (parameter, what is wrong and what it accepts) pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__(
+            "invalid trainer params: " + "; ".join(f"{name}: {what}" for name, what in problems)
+        )
+
+
 class Trainer(abc.ABC):
     """Fit a model on a DataFrame holding feature columns and a target column."""
 
     # The artifact format, recorded on each version.
     artifact_format: str = "skops"
+    # The parameters `fit` accepts. None declares nothing: any params reach `fit`, and only
+    # `fit` can refuse them (its ValueError fails the job on its first delivery).
+    Params: ClassVar[type[TrainerParams] | None] = None
+
+    def check_params(self, given: Mapping[str, JSONValue]) -> dict[str, JSONValue]:
+        """The params `fit` gets: `given` checked against `Params`, defaults filled in.
+        InvalidParams names every parameter that is unknown or not what it accepts."""
+        if self.Params is None:
+            return dict(given)
+        try:
+            return self.Params.model_validate(dict(given)).model_dump()
+        except ValidationError as exc:
+            raise InvalidParams(_problems(self.Params, exc)) from None
 
     @abc.abstractmethod
     def fit(self, frame: pd.DataFrame, target: str, params: Mapping[str, JSONValue]) -> FitResult:
@@ -67,6 +105,23 @@ class Trainer(abc.ABC):
 
     def loads(self, data: bytes) -> Any:
         return artifacts.skops_loads(data)
+
+
+def _problems(params: type[TrainerParams], exc: ValidationError) -> list[tuple[str, str]]:
+    known = ", ".join(sorted(params.model_fields))
+    problems = []
+    for error in exc.errors(include_url=False):
+        where = ".".join(str(part) for part in error["loc"]) or "params"
+        if error["type"] == "extra_forbidden":
+            problems.append((where, f"unknown parameter; this trainer accepts {known}"))
+        else:
+            problems.append((where, f"{error['msg']} (got {_shown(error['input'])})"))
+    return problems
+
+
+def _shown(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def trainer_spec(trainer: Trainer) -> str:

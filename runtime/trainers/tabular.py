@@ -12,24 +12,31 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
-from runtime.trainers.base import FitResult, JSONValue, Predictions, Trainer
+from runtime.trainers.base import FitResult, JSONValue, Predictions, Trainer, TrainerParams
 
-TASKS = ("auto", "classification", "regression")
-ESTIMATORS = ("hist_gradient_boosting", "linear")
-DEFAULTS: dict[str, JSONValue] = {
-    "task": "auto",
-    "estimator": "hist_gradient_boosting",
-    "seed": 0,
-    "validation_fraction": 0.2,
-    "categorical": None,  # None: every non-numeric column
-    "max_iter": 100,
-    "learning_rate": 0.1,
-}
+
+class TabularParams(TrainerParams):
+    """What `TabularTrainer.fit` accepts (checked when a job is enqueued)."""
+
+    task: Literal["auto", "classification", "regression"] = Field(
+        "auto", description="auto: float targets are regressed, anything else is classified"
+    )
+    estimator: Literal["hist_gradient_boosting", "linear"] = "hist_gradient_boosting"
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="seed of the split and the model")
+    validation_fraction: float = Field(0.2, gt=0, lt=1, description="rows held out for metrics")
+    categorical: list[str] | None = Field(
+        None, description="categorical columns (default: every non-numeric column)"
+    )
+    max_iter: int = Field(100, ge=1, description="boosting iterations")
+    learning_rate: float = Field(0.1, gt=0, description="boosting learning rate")
+
+
 MIN_ROWS = 10
 # Below this many rows, OpenMP threads cost more than they save: on a shared 2-core machine
 # one HistGradientBoosting fit on iris took 1.1-4.1 s threaded and 0.2-0.3 s on one thread.
@@ -39,10 +46,12 @@ SCHEMA_MAX_CATEGORIES = 50
 
 
 class TabularTrainer(Trainer):
+    Params = TabularParams
+
     def fit(self, frame: pd.DataFrame, target: str, params: Mapping[str, JSONValue]) -> FitResult:
         from sklearn.model_selection import train_test_split
 
-        p = _check_params(params)
+        p = self.check_params(params)
         if target not in frame.columns:
             raise ValueError(f"target column {target!r} is not in the data: {list(frame.columns)}")
         frame = frame[frame[target].notna()]
@@ -130,22 +139,6 @@ def _threads_for(rows: int) -> Any:
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(1) if rows < SINGLE_THREAD_ROWS else contextlib.nullcontext()
-
-
-def _check_params(params: Mapping[str, JSONValue]) -> dict[str, Any]:
-    unknown = sorted(set(params) - set(DEFAULTS))
-    if unknown:
-        raise ValueError(f"unknown trainer params {unknown}; known: {sorted(DEFAULTS)}")
-    p = {**DEFAULTS, **params}
-    if p["task"] not in TASKS:
-        raise ValueError(f"task must be one of {TASKS}, got {p['task']!r}")
-    if p["estimator"] not in ESTIMATORS:
-        raise ValueError(f"estimator must be one of {ESTIMATORS}, got {p['estimator']!r}")
-    if not 0 < float(p["validation_fraction"]) < 1:
-        raise ValueError("validation_fraction must be between 0 and 1")
-    if p["categorical"] is not None and not isinstance(p["categorical"], list):
-        raise ValueError("categorical must be a list of column names")
-    return p
 
 
 def _categorical_columns(x: pd.DataFrame, declared: list[str] | None) -> list[str]:

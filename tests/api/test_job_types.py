@@ -20,9 +20,8 @@ ECHO_MODULE = '''
 
 from typing import Literal
 
-from adapters.ports import Adapters
 from runtime import jobs
-from runtime.handlers.base import JobContext, JobRequest, JobType, Result
+from runtime.handlers.base import JobContext, JobRequest, JobType, Result, Submission
 
 
 class EchoJobIn(JobRequest):
@@ -30,9 +29,13 @@ class EchoJobIn(JobRequest):
     text: str
 
 
-def submit(adapters: Adapters, request: EchoJobIn, created_by: str | None) -> jobs.Job:
+def submit(submission: Submission, request: EchoJobIn) -> jobs.Job:
     return jobs.enqueue(
-        adapters, "echo", {"text": request.text}, job_id=request.job_id, created_by=created_by
+        submission.adapters,
+        "echo",
+        {"text": request.text},
+        job_id=request.job_id,
+        created_by=submission.created_by,
     )
 
 

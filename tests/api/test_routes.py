@@ -209,11 +209,12 @@ def test_retrain_after_n_labels(rig: Rig) -> None:
             "/datasets/iris/records/r002/label", json={"label": "1"}, headers=made.headers()
         )
         assert second.status_code == 200
-        queued = jobs.get  # the retrain is a train job on a snapshot holding the new labels
+        # The retrain is a train job on the dataset; its worker snapshots the new labels.
         page = made.adapters.documents.query("jobs", "state", "queued")
         assert len(page.items) == 1
-        job = queued(made.adapters.documents, page.items[0].id)
-        snapshot = made.adapters.blobs.get(job.params["dataset"]["key"]).decode()
+        assert jobs.get(made.adapters.documents, page.items[0].id).params["snapshot_of"] == "iris"
+        done = made.run_job(page.items[0].id)
+        snapshot = made.adapters.blobs.get(done["snapshot"]["key"]).decode()
         assert snapshot.splitlines()[1].split(",")[5] == "1"  # r000 relabelled 0 -> 1
         described = made.client.get("/datasets/iris", headers=made.headers()).json()
         assert described["labels_since_train"] == 0

@@ -136,6 +136,17 @@ def test_the_loop_through_the_cli(running: tuple[Cli, dict[str, str]], tmp_path:
     assert len(states) == 3 and set(states.values()) == {"succeeded"}
     shown = cli("jobs", "show", v1["id"], "--json")
     assert shown["result"]["version"] == 1
+    assert shown["snapshot"]["key"].startswith("datasets/iris/labelled/")
+
+    # A param the trainer refuses: at once, one line, nothing enqueued.
+    refused = cli("train", "iris", "--param", "max_iter=abc", "--wait", code=1)
+    assert "max_iter: Input should be a valid integer" in refused.stderr
+    assert "HTTP 422" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    # A failure no retry can cure ends the job on its first delivery.
+    failed = cli("train", "iris", "--param", 'categorical=["nope"]', "--wait", code=1)
+    assert "categorical columns not in the data: ['nope']" in failed.stderr
+    assert [j["attempts"] for j in cli("jobs", "list", "--state", "failed", "--json")] == [1]
+    assert len(cli("jobs", "list", "--json")) == 4
 
 
 def test_tasks_rows_ids_exports_and_history_through_the_cli(

@@ -11,8 +11,9 @@ from typing import Any
 
 import pandas as pd
 
+from runtime.failures import Transient
 from runtime.trainers.base import FitResult
-from runtime.trainers.tabular import TabularTrainer
+from runtime.trainers.tabular import TabularParams, TabularTrainer
 
 # A gate nobody opens fails the fit after this long, so a broken test cannot hang a worker.
 GATE_SECONDS = 300
@@ -26,6 +27,9 @@ class SlowTrainer(TabularTrainer):
     - `hold_first`: a file path; the first fit to claim it (created exclusively, so across
       processes) waits until `<path>.open` exists; every later fit goes straight through
       (a redelivery after the first holder was killed)."""
+
+    class Params(TabularParams):
+        sleep_seconds: float = 0
 
     def fit(self, frame: pd.DataFrame, target: str, params: Mapping[str, Any]) -> FitResult:
         params = dict(params)
@@ -60,10 +64,40 @@ def open_gate(path: Path) -> None:
 
 
 class FailingTrainer(TabularTrainer):
-    """A trainer whose every fit raises."""
+    """A trainer whose every fit raises (a bug of its own: retrying cannot cure it)."""
 
     def fit(self, frame: pd.DataFrame, target: str, params: Mapping[str, Any]) -> FitResult:
         raise RuntimeError("boom: this trainer always fails")
+
+
+class TimingOutTrainer(TabularTrainer):
+    """A trainer whose every fit times out (as if a service it needs were down)."""
+
+    def fit(self, frame: pd.DataFrame, target: str, params: Mapping[str, Any]) -> FitResult:
+        raise TimeoutError("boom: this trainer's service timed out")
+
+
+class FlakyTrainer(TabularTrainer):
+    """The default trainer, except that the first fit to claim the file `fail_first` (created
+    exclusively, so across processes) raises `Transient`; every later fit trains."""
+
+    class Params(TabularParams):
+        fail_first: str | None = None
+
+    def fit(self, frame: pd.DataFrame, target: str, params: Mapping[str, Any]) -> FitResult:
+        params = dict(params)
+        marker = params.pop("fail_first", None)
+        if marker is not None and _claim(marker):
+            raise Transient("boom: a service this trainer needs was unavailable")
+        return super().fit(frame, target, params)
+
+
+def _claim(path: str) -> bool:
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
 
 
 class NaiveBayesTrainer(TabularTrainer):

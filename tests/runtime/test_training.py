@@ -107,14 +107,15 @@ def test_tampered_artifact_is_refused(env: Env) -> None:
         registry.load(version)
 
     # Through the queue (with the compiled artifact tampered too: nothing left to fall back
-    # on), the refusal is the job's readable error.
+    # on), the refusal is the job's readable error, at once: a retry would meet the same bytes.
     compiled = version.serving["compiled"]["key"]
     data = env.adapters.blobs.get(compiled)
     env.adapters.blobs.put(compiled, data[:-1] + bytes([data[-1] ^ 0xFF]))
     job = jobs.enqueue(
         env.adapters, "batch_predict", {"model": "iris", "version": 1, "dataset": IRIS.to_json()}
     )
-    failed = run_until(env, worker, job.id, "queued", errored=True)
+    failed = run_until(env, worker, job.id, "failed")
     assert "fails its checksum" in failed.data["last_error"]
+    assert failed.data["attempts"] == 1
     page = env.adapters.documents.query(PREDICTIONS.name, "dataset", "iris", limit=1)
     assert page.items == []

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import io
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import Field
 
 from adapters import ConfigurationError, Settings
+from adapters.errors import AdapterError, BackendUnavailable, Conflict, NotFound, TooLarge
 from runtime import artifacts
 from runtime.api.settings import ApiSettings
 from runtime.config import RuntimeSettings, load_runtime_settings
+from runtime.failures import Transient, is_transient
 from runtime.jobs import InvalidTransition, Job, transition
+from runtime.trainers.base import InvalidParams, Trainer, TrainerParams
 from runtime.trainers.tabular import TabularTrainer, _columns_of, _prepare
 from tests.support.data import iris_csv
 
@@ -68,8 +73,8 @@ def test_regression_metrics() -> None:
     ("params", "target", "message"),
     [
         ({}, "nope", "target column 'nope' is not in the data"),
-        ({"depth": 3}, "target", "unknown trainer params"),
-        ({"task": "ranking"}, "target", "task must be one of"),
+        ({"depth": 3}, "target", "invalid trainer params: depth: unknown parameter"),
+        ({"task": "ranking"}, "target", "task: Input should be 'auto', 'classification' or"),
         ({"categorical": ["missing"]}, "target", "categorical columns not in the data"),
     ],
 )
@@ -78,6 +83,68 @@ def test_bad_training_input_is_a_clear_error(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         TabularTrainer().fit(iris, target, params)
+
+
+class Declared(Trainer):
+    """A plugin trainer declaring two parameters (its fit is never called here)."""
+
+    class Params(TrainerParams):
+        depth: int = Field(3, ge=1, le=10)
+        kind: Literal["a", "b"] = "a"
+
+    def fit(self, frame: pd.DataFrame, target: str, params: Any) -> Any:
+        raise AssertionError("not called")
+
+    predict = input_schema = fit  # type: ignore[assignment]
+
+
+class Undeclared(Declared):
+    Params = None
+
+
+def test_a_trainers_declared_params_are_checked_and_completed() -> None:
+    assert Declared().check_params({"depth": "7"}) == {"depth": 7, "kind": "a"}
+    with pytest.raises(InvalidParams) as refused:
+        Declared().check_params({"depth": 11, "kind": "c", "width": 2, "seed": "x" * 500})
+    assert refused.value.problems == [
+        ("depth", "Input should be less than or equal to 10 (got 11)"),
+        ("kind", "Input should be 'a' or 'b' (got 'c')"),
+        ("width", "unknown parameter; this trainer accepts depth, kind"),
+        ("seed", "unknown parameter; this trainer accepts depth, kind"),
+    ]
+    assert str(refused.value).startswith("invalid trainer params: depth: Input should be less")
+    with pytest.raises(InvalidParams, match=r"depth: Input should be a valid integer.*\.\.\.\)$"):
+        Declared().check_params({"depth": "9" * 30 + "x" * 200})
+    # A trainer that declares nothing gets whatever was given; its fit decides.
+    assert Undeclared().check_params({"anything": [1]}) == {"anything": [1]}
+
+
+class PluginServiceDown(Transient):
+    """What a trainer plugin raises when a service of its own is unavailable."""
+
+
+@pytest.mark.parametrize(
+    ("error", "transient"),
+    [
+        (BackendUnavailable("throttled"), True),
+        (ConfigurationError("access denied"), True),
+        (Conflict("lost the race five times"), True),
+        (AdapterError("an SDK error nobody classified"), True),
+        (TimeoutError("read timed out"), True),
+        (ConnectionResetError("reset by peer"), True),
+        (PluginServiceDown("feature store down"), True),
+        (NotFound("dataset 'x' not found"), False),
+        (TooLarge("document over the ceiling"), False),
+        (InvalidParams([("max_iter", "Input should be a valid integer")]), False),
+        (ValueError("need at least 10 labelled rows"), False),
+        (artifacts.ArtifactRejected("fails its checksum"), False),
+        (KeyError("a bug"), False),
+        (RuntimeError("a trainer's bug"), False),
+        (MemoryError(), False),
+    ],
+)
+def test_only_what_a_retry_can_cure_is_transient(error: BaseException, transient: bool) -> None:
+    assert is_transient(error) is transient
 
 
 def test_too_few_rows(iris: pd.DataFrame) -> None:

@@ -51,7 +51,7 @@ def routers(job_types: Mapping[str, JobType]) -> tuple[APIRouter, ...]:
         key: ApiKey = Depends(caller),
     ) -> dict[str, Any]:
         job_type = job_types[body.type]  # type: ignore[attr-defined]
-        job = job_type.submit(app.adapters, body, key.id)
+        job = job_type.submit(app.submission(key), body)
         app.metrics.jobs_enqueued.labels(job.type).inc()
         return job.to_json()
 

@@ -25,6 +25,7 @@ from runtime.api.schemas import (
 from runtime.api.state import AppState, state
 from runtime.api_keys import ApiKey
 from runtime.datasets.training import enqueue_training
+from runtime.handlers.train import checked_params
 from runtime.suggestions import Order
 
 AREA: dict[str, Any] = {"prefix": "/datasets/{name}", "tags": ["records"]}
@@ -144,7 +145,7 @@ def retrain(
         app.adapters,
         name,
         model=body.model,
-        params=body.params,
+        params=checked_params(app.trainer, body.params),
         job_id=body.job_id,
         created_by=key.id,
     )
