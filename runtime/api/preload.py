@@ -25,10 +25,14 @@ import anyio
 import anyio.to_thread
 from starlette.types import ASGIApp, Message
 
+from runtime.api.logs import set_request_id
 from runtime.api.serving import MAX_ENTRIES, ModelServer
 
 log = logging.getLogger("mlpoc.api.preload")
 ALIAS = "production"
+# Its log lines' request id: the preload serves no request, but every API log line carries
+# an id to find it by (a new thread starts with no request's context).
+REQUEST_ID = "preload"
 
 
 class Preload:
@@ -59,6 +63,7 @@ class Preload:
         return f"loading the production models ({len(self.loaded)} of {len(self.models)} done)"
 
     def _run(self) -> None:
+        set_request_id(REQUEST_ID)
         try:
             self.models = self.server.registry.models_with_alias(ALIAS, limit=MAX_ENTRIES)
             for model in self.models:

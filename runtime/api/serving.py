@@ -19,6 +19,7 @@ models out.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -132,7 +133,12 @@ class ModelServer:
             except Exception as exc:
                 log.warning("warming %s@%s failed: %s", model, ref, exc)
 
-        thread = threading.Thread(target=load, name=f"warm-{model}-{ref}", daemon=True)
+        # Run in a copy of the caller's context: its log lines carry the id of the request
+        # that moved the alias (a new thread would start with none).
+        context = contextvars.copy_context()
+        thread = threading.Thread(
+            target=context.run, args=(load,), name=f"warm-{model}-{ref}", daemon=True
+        )
         thread.start()
         return thread
 
