@@ -19,8 +19,8 @@ from tests.support.data import iris_csv
 from tests.support.waiting import wait_for
 
 DOCUMENT_METHODS = (
-    "get", "put", "create", "update", "delete", "put_many", "query", "scan", "iter_query",
-    "iter_scan", "modify",
+    "get", "get_many", "put", "create", "update", "delete", "put_many", "delete_many",
+    "query", "scan", "iter_query", "iter_scan", "modify",
 )  # fmt: skip
 BLOB_METHODS = ("put", "get", "open", "exists", "list", "delete", "iter")
 
