@@ -274,14 +274,19 @@ def test_jobs_page_is_live_and_shows_failures(page: Any, live_api: LiveApi, flow
     from playwright.sync_api import expect
 
     failing = live_api.call(
-        "POST", "/jobs", json={"type": "train", "dataset": "flowers", "params": {"bogus": 1}}
+        # Enqueued (the params are valid), then a failure no retry cures: the trainer's own.
+        "POST",
+        "/jobs",
+        json={"type": "train", "dataset": "flowers", "params": {"categorical": ["bogus"]}},
     )
     _sign_in(page, live_api, "#/jobs")
     row = page.locator(f"#jobs-table tr[data-job='{failing['id']}']")
     expect(row).to_have_attribute("data-state", "failed", timeout=60_000)
     expect(row.locator(".job-error")).to_contain_text("bogus")
     attempts = live_api.get(f"/jobs/{failing['id']}")["attempts"]
+    assert attempts == 1  # not retried
     expect(row.locator("td").nth(3)).to_have_text(str(attempts))
+    expect(row.get_by_role("link", name="flowers")).to_have_attribute("href", "#/datasets/flowers")
 
     # A job enqueued while the page is open appears and finishes without a reload.
     started = live_api.call(

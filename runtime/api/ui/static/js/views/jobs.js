@@ -60,7 +60,8 @@ function seconds(from, to) {
 
 function subject(job) {
   const p = job.params || {};
-  const dataset = typeof p.dataset === "string" ? p.dataset : p.dataset?.name;
+  // A train job names its dataset in snapshot_of (the worker makes the snapshot).
+  const dataset = p.snapshot_of ?? (typeof p.dataset === "string" ? p.dataset : p.dataset?.name);
   const parts = [];
   if (dataset) parts.push(h("a", { href: `#/datasets/${enc(dataset)}` }, dataset));
   if (p.model && p.model !== dataset) {
