@@ -95,7 +95,8 @@ def enqueue_training(
     checked (`Trainer.check_params`). Reads the dataset's description only: constant time."""
     dataset = get_dataset(adapters.documents, name)
     if not dataset.get("target"):
-        raise ValueError(f"dataset {name!r} has no target column; it cannot be trained on")
+        # The dataset's state, not the request, stands in the way: a conflict (409).
+        raise Conflict(f"dataset {name!r} has no target column; it cannot be trained on")
     model = model or dataset["model"]
     check_name("model", model)
     _check_task(dataset, params or {})
