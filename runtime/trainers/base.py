@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from runtime import artifacts
+from runtime.trainers.storable import unstorable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,9 +53,11 @@ class Predictions:
 
 class TrainerParams(BaseModel):
     """Base of a trainer's declared parameters: each field is one parameter, with its type,
-    default and bounds; a name the model does not declare is refused."""
+    default and bounds; a name the model does not declare is refused. Whatever a subclass
+    declares, `Trainer.check_params` also refuses values a job document could not hold on
+    every backend (runtime.trainers.storable): give numbers bounds that say what is sensible."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class InvalidParams(ValueError):
@@ -79,13 +82,22 @@ class Trainer(abc.ABC):
 
     def check_params(self, given: Mapping[str, JSONValue]) -> dict[str, JSONValue]:
         """The params `fit` gets: `given` checked against `Params`, defaults filled in.
-        InvalidParams names every parameter that is unknown or not what it accepts."""
+        InvalidParams names every parameter that is unknown or not what it accepts, or
+        that a job document cannot hold on every backend (the job stores its params)."""
         if self.Params is None:
-            return dict(given)
-        try:
-            return self.Params.model_validate(dict(given)).model_dump()
-        except ValidationError as exc:
-            raise InvalidParams(_problems(self.Params, exc)) from None
+            checked = dict(given)
+        else:
+            try:
+                checked = self.Params.model_validate(dict(given)).model_dump()
+            except ValidationError as exc:
+                raise InvalidParams(_problems(self.Params, exc)) from None
+        problems = [
+            (where, f"cannot be stored on every backend: {what}")
+            for where, what in unstorable(checked)
+        ]
+        if problems:
+            raise InvalidParams(problems)
+        return checked
 
     @abc.abstractmethod
     def fit(self, frame: pd.DataFrame, target: str, params: Mapping[str, JSONValue]) -> FitResult:

@@ -12,29 +12,54 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from runtime.trainers.base import FitResult, JSONValue, Predictions, Trainer, TrainerParams
 
+MAX_CATEGORICAL = 1_000
+# A column name as a job names it: non-empty, bounded, no control characters (lone
+# surrogates are refused for every trainer: runtime.trainers.storable).
+ColumnName = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
+
 
 class TabularParams(TrainerParams):
-    """What `TabularTrainer.fit` accepts (checked when a job is enqueued)."""
+    """What `TabularTrainer.fit` accepts (checked when a job is enqueued). Every bound keeps
+    to what is sensible for the model and what a job document holds on every backend."""
 
     task: Literal["auto", "classification", "regression"] = Field(
         "auto", description="auto: float targets are regressed, anything else is classified"
     )
     estimator: Literal["hist_gradient_boosting", "linear"] = "hist_gradient_boosting"
     seed: int = Field(0, ge=0, le=2**32 - 1, description="seed of the split and the model")
-    validation_fraction: float = Field(0.2, gt=0, lt=1, description="rows held out for metrics")
-    categorical: list[str] | None = Field(
-        None, description="categorical columns (default: every non-numeric column)"
+    validation_fraction: float = Field(
+        0.2,
+        ge=0.01,
+        le=0.99,
+        description="rows held out for metrics; 1% to 99% leaves rows on both sides",
     )
-    max_iter: int = Field(100, ge=1, description="boosting iterations")
-    learning_rate: float = Field(0.1, gt=0, description="boosting learning rate")
+    categorical: list[ColumnName] | None = Field(
+        None,
+        max_length=MAX_CATEGORICAL,
+        description="categorical columns (default: every non-numeric column)",
+    )
+    max_iter: int = Field(
+        100,
+        ge=1,
+        le=10_000,
+        description="boosting iterations; bounded so one job cannot run without end",
+    )
+    learning_rate: float = Field(
+        0.1,
+        ge=1e-6,
+        le=10,
+        description="boosting learning rate; outside 1e-6..10 boosting learns nothing useful",
+    )
 
 
 MIN_ROWS = 10

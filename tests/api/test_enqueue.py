@@ -5,6 +5,7 @@ job, and every delivery of the job trains on the recorded one."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -151,9 +152,9 @@ def test_labels_given_after_the_first_delivery_do_not_change_what_the_job_trains
 
 REFUSED = {
     "max_iter": ("abc", "max_iter: Input should be a valid integer"),
-    "validation_fraction": (1.5, "validation_fraction: Input should be less than 1"),
+    "validation_fraction": (1.5, "validation_fraction: Input should be less than or equal to 0.99"),
     "estimator": ("forest", "estimator: Input should be 'hist_gradient_boosting' or 'linear'"),
-    "learning_rate": (0, "learning_rate: Input should be greater than 0"),
+    "learning_rate": (0, "learning_rate: Input should be greater than or equal to 0.000001"),
     "nope": (1, "nope: unknown parameter; this trainer accepts categorical, estimator,"),
 }
 
@@ -181,6 +182,60 @@ def test_trainer_params_are_checked_when_the_job_is_enqueued(api: Api) -> None:
     )
     assert response.status_code == 202, response.text
     assert response.json()["params"]["params"] == {"max_iter": 20, "estimator": "linear"}
+
+
+# Values DynamoDB cannot hold (38 digits, magnitude 1e-130..1e126): once a 400 on AWS only
+# and a 202 elsewhere; the declared bounds refuse them first, the same on every backend.
+UNSTORABLE = [
+    ("learning_rate", 9.3e184, "learning_rate: Input should be less than or equal to 10"),
+    ("learning_rate", 3.98e-308, "learning_rate: Input should be greater than or equal to"),
+    ("validation_fraction", 3.98e-308, "validation_fraction: Input should be greater than"),
+    ("max_iter", 10**39, "max_iter: Input should be less than or equal to 10000"),
+    ("categorical", ["\ud800"], "categorical.0: Input should be a valid string"),
+    ("categorical", ["a\x00b"], "categorical.0: String should match pattern"),
+]
+
+
+def test_params_no_backend_can_store_are_a_422_everywhere(api: Api) -> None:
+    assert api.upload().status_code == 201
+    before = api.stored()
+    for name, value, message in UNSTORABLE:
+        for path, body in (
+            ("/jobs", {"type": "train", "dataset": "iris", "params": {name: value}}),
+            ("/datasets/iris/retrain", {"params": {name: value}}),
+        ):
+            # Sent as JSON text: a lone surrogate is valid JSON ("\ud800") but not UTF-8.
+            response = api.client.post(
+                path,
+                content=json.dumps(body),
+                headers={**api.headers(), "content-type": "application/json"},
+            )
+            assert response.status_code == 422, (path, name, value, response.text)
+            assert message in response.json()["error"]["message"], response.text
+    assert api.stored() == before
+
+
+def test_a_plugins_unbounded_params_are_held_to_what_every_backend_stores(rig: Rig) -> None:
+    """SlowTrainer declares `sleep_seconds: float` with no bounds: the base refuses what a
+    job document cannot hold, whatever the plugin declares."""
+    plugin = make_api(rig, trainer="tests.runtime.plugins:SlowTrainer")
+    with plugin.client:
+        assert plugin.upload().status_code == 201
+        before = plugin.stored()
+        for value, message in (
+            (9.3e184, "magnitude 1e-130 to 1e126 (got 9.3e+184)"),
+            (3.98e-308, "magnitude 1e-130 to 1e126 (got 3.98e-308)"),
+        ):
+            for path, body in (
+                ("/jobs", {"type": "train", "dataset": "iris", "params": {"sleep_seconds": value}}),
+                ("/datasets/iris/retrain", {"params": {"sleep_seconds": value}}),
+            ):
+                response = plugin.client.post(path, json=body, headers=plugin.headers())
+                assert response.status_code == 422, (path, value, response.text)
+                error = response.json()["error"]["message"]
+                assert "sleep_seconds: cannot be stored on every backend: " in error, error
+                assert message in error, error
+        assert plugin.stored() == before
 
 
 def test_the_configured_trainers_declaration_decides(rig: Rig) -> None:

@@ -119,6 +119,35 @@ def test_a_trainers_declared_params_are_checked_and_completed() -> None:
     assert Undeclared().check_params({"anything": [1]}) == {"anything": [1]}
 
 
+@pytest.mark.parametrize(
+    ("given", "problem"),
+    [
+        ({"x": 9.3e184}, ("x", "numbers are 0 or of magnitude 1e-130 to 1e126 (got 9.3e+184)")),
+        ({"x": -1e-131}, ("x", "numbers are 0 or of magnitude 1e-130 to 1e126 (got -1e-131)")),
+        ({"x": [1, 10**38]}, ("x.1", "integers have at most 38 digits (got 39 digits)")),
+        (
+            {"x": {"y": "\ud800"}},
+            ("x.y", "strings must be valid Unicode (a lone surrogate is not)"),
+        ),
+        ({"\udc00": 1}, ("params", "keys must be valid Unicode (a lone surrogate is not)")),
+    ],
+)
+def test_params_no_backend_can_store_are_refused_whatever_the_trainer_declares(
+    given: dict[str, Any], problem: tuple[str, str]
+) -> None:
+    with pytest.raises(InvalidParams) as refused:
+        Undeclared().check_params(given)
+    where, what = problem
+    assert refused.value.problems == [(where, f"cannot be stored on every backend: {what}")]
+
+
+def test_what_every_backend_stores_is_accepted() -> None:
+    given = {"x": [0.0, 1e-130, -9.99e125, 10**38 - 1, -(10**38 - 1), "é\u2028", True, None]}
+    assert Undeclared().check_params(given) == given
+    with pytest.raises(InvalidParams, match="depth: Input should be a finite number"):
+        Declared().check_params({"depth": float("inf")})
+
+
 class PluginServiceDown(Transient):
     """What a trainer plugin raises when a service of its own is unavailable."""
 
