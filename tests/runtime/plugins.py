@@ -30,6 +30,8 @@ class SlowTrainer(TabularTrainer):
 
     class Params(TabularParams):
         sleep_seconds: float = 0
+        gate: str | None = None
+        hold_first: str | None = None
 
     def fit(self, frame: pd.DataFrame, target: str, params: Mapping[str, Any]) -> FitResult:
         params = dict(params)
