@@ -8,7 +8,7 @@ without reading its body, with no timing assumption beyond a generous deadline.
 
 from __future__ import annotations
 
-import select
+import selectors
 import socket
 import time
 from dataclasses import dataclass
@@ -53,10 +53,13 @@ def send(
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError(f"no answer after sending {sent} of {body_size} body bytes")
-            readable, writable, _ = select.select([sock], [sock], [], min(remaining, 1.0))
-            if readable:
+            # selectors (epoll), not select.select, which refuses fd numbers past 1024.
+            with selectors.DefaultSelector() as selector:
+                selector.register(sock, selectors.EVENT_READ | selectors.EVENT_WRITE)
+                events = [mask for _, mask in selector.select(timeout=min(remaining, 1.0))]
+            if any(mask & selectors.EVENT_READ for mask in events):
                 break
-            if not writable:
+            if not any(mask & selectors.EVENT_WRITE for mask in events):
                 continue
             if not pending:
                 offset = sent

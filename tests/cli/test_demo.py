@@ -5,7 +5,7 @@ afterwards; no process it started may be left, whether it ends by itself or by C
 from __future__ import annotations
 
 import json
-import select
+import selectors
 import signal
 import subprocess
 import time
@@ -94,13 +94,16 @@ def test_demo_runs_the_whole_loop_and_leaves_nothing_running(tmp_path: Path) -> 
 def _first_line(process: subprocess.Popen[str], timeout: float) -> str:
     assert process.stdout is not None
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stdout], [], [], 0.5)
-        if ready:
-            return process.stdout.readline()
-        assert process.poll() is None, (
-            f"demo exited early: {process.stderr and process.stderr.read()}"
-        )
+    # selectors (epoll), not select.select: late in a long session fd numbers pass 1024,
+    # which select() refuses ("filedescriptor out of range").
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        while time.monotonic() < deadline:
+            if selector.select(timeout=0.5):
+                return process.stdout.readline()
+            assert process.poll() is None, (
+                f"demo exited early: {process.stderr and process.stderr.read()}"
+            )
     raise AssertionError(f"no output within {timeout} s")
 
 
