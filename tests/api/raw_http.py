@@ -44,19 +44,22 @@ def send(
     head += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
     head += f"Content-Length: {body_size}\r\nConnection: close\r\n\r\n"
     sent = 0
-    with socket.create_connection((host, port), timeout=deadline_seconds) as sock:
+    # selectors (epoll), not select.select, which refuses fd numbers past 1024; one selector
+    # for the whole send loop.
+    with (
+        socket.create_connection((host, port), timeout=deadline_seconds) as sock,
+        selectors.DefaultSelector() as selector,
+    ):
         sock.sendall(head.encode("latin-1"))
         sock.setblocking(False)
+        selector.register(sock, selectors.EVENT_READ | selectors.EVENT_WRITE)
         zeros = b"\0" * CHUNK
         pending = b""
         while sent < body_size:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError(f"no answer after sending {sent} of {body_size} body bytes")
-            # selectors (epoll), not select.select, which refuses fd numbers past 1024.
-            with selectors.DefaultSelector() as selector:
-                selector.register(sock, selectors.EVENT_READ | selectors.EVENT_WRITE)
-                events = [mask for _, mask in selector.select(timeout=min(remaining, 1.0))]
+            events = [mask for _, mask in selector.select(timeout=min(remaining, 1.0))]
             if any(mask & selectors.EVENT_READ for mask in events):
                 break
             if not any(mask & selectors.EVENT_WRITE for mask in events):
