@@ -91,9 +91,12 @@ class Worker:
         self.worker_id = settings.worker_id or f"{socket.gethostname()}:{os.getpid()}"
         self.stopping = threading.Event()
         self._last_sweep = 0.0
-        # Set while the loop keeps meeting a ConfigurationError (access denied, a missing
-        # resource): retrying cannot cure it, so /healthz reports it until a loop succeeds.
-        self.misconfigured: str | None = None
+        # A ConfigurationError (access denied, a missing resource) met by the loop itself or
+        # by the last job that ended: retrying cannot cure it, so /healthz reports it until
+        # the loop, or a job, gets through again. Two slots, so that an idle poll that
+        # succeeds does not hide a job the backend refused.
+        self.loop_misconfigured: str | None = None
+        self.job_misconfigured: str | None = None
 
     # ----------------------------------------------------------------- loop
 
@@ -101,7 +104,9 @@ class Worker:
         """None while healthy, else why not (what /healthz answers with a 503)."""
         if self.stopping.is_set():
             return "stopping"
-        return None if self.misconfigured is None else "misconfigured"
+        if self.loop_misconfigured is None and self.job_misconfigured is None:
+            return None
+        return "misconfigured"
 
     def stop(self) -> None:
         """Ask the loop to exit after the current job (see `shutdown_grace_seconds`)."""
@@ -121,11 +126,11 @@ class Worker:
                 # A backend hiccup must not end the worker: the message (if any) is still
                 # leased and comes back when the lease ends.
                 if isinstance(exc, ConfigurationError):
-                    self.misconfigured = str(exc)
+                    self.loop_misconfigured = str(exc)
                 log.exception("worker loop error; retrying in %s s", ERROR_PAUSE_SECONDS)
                 self.stopping.wait(ERROR_PAUSE_SECONDS)
                 continue
-            self.misconfigured = None
+            self.loop_misconfigured = None
             if worked:
                 handled += 1
                 idle_since = time.monotonic()
@@ -226,7 +231,10 @@ class Worker:
                 return self._abandon(run)
         if run.error is None:
             assert run.result is not None
+            self.job_misconfigured = None
             return self._succeed(run)
+        if isinstance(run.error, ConfigurationError):
+            self.job_misconfigured = run.error_text or repr(run.error)
         if isinstance(run.error, LostJob):
             log.warning("job %s: lost to another delivery; leaving it alone", run.job.id)
             return "lost"

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from adapters.errors import ConfigurationError
 from runtime.failures import Transient
 from runtime.trainers.base import FitResult
 from runtime.trainers.tabular import TabularParams, TabularTrainer
@@ -90,8 +91,19 @@ class FlakyTrainer(TabularTrainer):
         params = dict(params)
         marker = params.pop("fail_first", None)
         if marker is not None and _claim(marker):
-            raise Transient("boom: a service this trainer needs was unavailable")
+            raise self.first_failure()
         return super().fit(frame, target, params)
+
+    def first_failure(self) -> Exception:
+        return Transient("boom: a service this trainer needs was unavailable")
+
+
+class DeniedOnceTrainer(FlakyTrainer):
+    """`FlakyTrainer` whose first fit is refused by the backend (as when the worker's
+    identity lacks a grant the trainer's data needs, until an operator adds it)."""
+
+    def first_failure(self) -> Exception:
+        return ConfigurationError("boom: access denied to this trainer's data")
 
 
 def _claim(path: str) -> bool:

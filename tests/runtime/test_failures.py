@@ -128,6 +128,37 @@ def test_a_transient_failure_is_retried_and_the_retry_trains(
     assert [v.version for v in Registry(env.adapters).versions_for_job(job.id)] == [1]
 
 
+def test_a_job_the_backend_refuses_turns_the_worker_unhealthy_until_a_job_gets_through(
+    env: Env,
+) -> None:
+    """A ConfigurationError inside a job (the worker's identity lacks a grant its data
+    needs) is retried like any transient failure, and the worker reports it: /healthz says
+    "misconfigured" although the loop itself runs, until a job succeeds again."""
+    worker = env.worker(trainer="tests.runtime.plugins:DeniedOnceTrainer")
+    marker = str(env.tmp / "deny-first")
+    job = jobs.enqueue(env.adapters, "train", train_params(estimator="linear", fail_first=marker))
+    assert worker.health() is None
+
+    def refused() -> jobs.Job | None:
+        worker.run_once(wait_seconds=0.2)
+        current = jobs.get(env.adapters.documents, job.id)
+        return current if current.data.get("last_error") else None
+
+    retried = wait_for(refused, timeout=120, interval=0, what="the refused delivery")
+    assert "access denied to this trainer's data" in retried.data["last_error"]
+    assert retried.state == "queued"
+    assert worker.health() == "misconfigured"
+
+    def succeeded() -> jobs.Job | None:
+        worker.run_once(wait_seconds=0.2)
+        current = jobs.get(env.adapters.documents, job.id)
+        return current if current.state == "succeeded" else None
+
+    done = wait_for(succeeded, timeout=120, interval=0, what="the retry to succeed")
+    assert done.data["attempts"] == 2
+    assert worker.health() is None
+
+
 def test_a_transient_failure_is_retried_then_dead_lettered(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
