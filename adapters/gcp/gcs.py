@@ -7,6 +7,10 @@
   downloading to a spooled temp file: a large model artifact is neither held in memory nor
   copied to local disk before the first byte is read. The reader is pinned to the generation
   seen at open(), so an overwrite during the read cannot splice two versions together.
+- A missing bucket is a `ConfigurationError`, as on S3 (adapters.errors). GCS answers 404
+  for a missing key and a missing bucket alike (and the emulator's text differs from
+  GCS's), so a 404 where a key may be missing costs one look at the bucket; a 404 on a
+  write or a listing can only be the bucket.
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ import contextlib
 import hashlib
 import io
 import os
+from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 from google.api_core import exceptions as gexc
 
+from adapters.errors import ConfigurationError, NotFound
 from adapters.gcp.clients import CALL_TIMEOUT_SECONDS
 from adapters.gcp.errors import translated
 from adapters.ports import BlobInfo, BlobStore, Page
@@ -56,7 +62,7 @@ class GcsBlobStore(BlobStore):
         blob = self.bucket.blob(key, chunk_size=UPLOAD_CHUNK_BYTES)
         precondition: dict[str, Any] = {"if_generation_match": 0} if create_only else {}
         content_type = content_type or DEFAULT_CONTENT_TYPE
-        with translated(f"putting gs://{self.bucket.name}/{key}"):
+        with self._in_bucket(f"putting gs://{self.bucket.name}/{key}", key_may_be_missing=False):
             if isinstance(data, bytes | bytearray | memoryview):
                 payload = bytes(data)
                 blob.upload_from_string(
@@ -76,13 +82,13 @@ class GcsBlobStore(BlobStore):
             return BlobInfo(key, reader.position, reader.hexdigest())
 
     def _get(self, key: str) -> bytes:
-        with translated(f"getting gs://{self.bucket.name}/{key}"):
+        with self._in_bucket(f"getting gs://{self.bucket.name}/{key}"):
             content: bytes = self.bucket.blob(key).download_as_bytes(**self._call)
             return content
 
     def _open(self, key: str) -> IO[bytes]:
         action = f"opening gs://{self.bucket.name}/{key}"
-        with translated(action):
+        with self._in_bucket(action):
             blob = self.bucket.get_blob(key, **self._call)
             if blob is None:
                 raise gexc.NotFound(f"no object {key!r}")
@@ -94,7 +100,8 @@ class GcsBlobStore(BlobStore):
             return bool(self.bucket.blob(key).exists(**self._call))
 
     def _list(self, prefix: str, page_size: int, page_token: str | None) -> Page[BlobInfo]:
-        with translated(f"listing gs://{self.bucket.name}/{prefix}"):
+        action = f"listing gs://{self.bucket.name}/{prefix}"
+        with self._in_bucket(action, key_may_be_missing=False):
             iterator = self.client.list_blobs(
                 self.bucket,
                 prefix=prefix or None,
@@ -109,10 +116,28 @@ class GcsBlobStore(BlobStore):
     def _delete(self, key: str) -> None:
         # Deleting a missing key is fine: idempotent, as the port promises.
         with (
-            translated(f"deleting gs://{self.bucket.name}/{key}"),
-            contextlib.suppress(gexc.NotFound),
+            contextlib.suppress(NotFound),
+            self._in_bucket(f"deleting gs://{self.bucket.name}/{key}"),
         ):
             self.bucket.blob(key).delete(**self._call)
+
+    @contextlib.contextmanager
+    def _in_bucket(self, action: str, *, key_may_be_missing: bool = True) -> Iterator[None]:
+        """`translated(action)`, with a 404 that means the bucket is missing raised as a
+        `ConfigurationError` (see the module's docstring)."""
+        try:
+            with translated(action):
+                yield
+        except NotFound as exc:
+            if key_may_be_missing:
+                with translated(f"checking gs://{self.bucket.name}"):
+                    bucket_exists = self.bucket.exists(**self._call)
+                if bucket_exists:
+                    raise
+            raise ConfigurationError(
+                f"{action}: bucket {self.bucket.name!r} does not exist "
+                "(does the resource named by the MLPOC_* settings exist?)"
+            ) from exc
 
 
 def _remaining_size(stream: IO[bytes]) -> int | None:

@@ -1,5 +1,6 @@
-"""One answer per fault on every backend: access denied, a page size past the ceiling, an
-order field that is missing or null (the table in adapters/errors.py)."""
+"""One answer per fault on every backend: access denied, a bucket the settings name that does
+not exist, a page size past the ceiling, an order field that is missing or null (the table
+in adapters/errors.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from adapters import ConfigurationError, DocumentStore
+from adapters import ConfigurationError, DocumentStore, build_adapters
 from adapters.pagination import MAX_PAGE_LIMIT
 from tests.contract.test_queue import receive_one
 from tests.rigs.base import Rig, build_as
@@ -63,6 +64,35 @@ def test_a_denied_identity_gets_configuration_errors_and_writes_nothing(rig: Rig
     message = receive_one(owner.queue, lease=30)
     assert (message.body, message.delivery_count) == ("seed", 1)
     owner.queue.ack(message)
+
+
+# ----------------------------------------------------------------------- missing bucket
+
+
+def test_a_bucket_that_does_not_exist_is_a_configuration_error(rig: Rig) -> None:
+    """Settings that name a bucket nobody created: every blob call that must reach the bucket
+    says so as a ConfigurationError (fix the deployment), never as a missing key."""
+    settings = rig.settings(CONTRACT_COLLECTIONS)
+    missing = settings.model_copy(update={"bucket": Rig.unique("missing-")})
+    blobs = build_adapters(CONTRACT_COLLECTIONS, missing).blobs
+    calls: dict[str, Callable[[], object]] = {
+        "put": lambda: blobs.put("k", b"x"),
+        "put create_only": lambda: blobs.put("k", b"x", create_only=True),
+        "get": lambda: blobs.get("k"),
+        "open": lambda: blobs.open("k").read(),
+        "list": lambda: blobs.list("k"),
+        "delete": lambda: blobs.delete("k"),
+    }
+    outcomes = {}
+    for name, call in calls.items():
+        try:
+            call()
+            outcomes[name] = "allowed"
+        except Exception as exc:
+            outcomes[name] = type(exc).__name__
+    assert outcomes == dict.fromkeys(calls, ConfigurationError.__name__)
+    with pytest.raises(ConfigurationError, match=r"does the resource named by the MLPOC_"):
+        blobs.get("k")
 
 
 # ----------------------------------------------------------------------- page sizes
