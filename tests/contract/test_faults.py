@@ -14,6 +14,19 @@ from tests.contract.test_queue import receive_one
 from tests.rigs.base import Rig, build_as
 from tests.support.contract import CONTRACT_COLLECTIONS, ITEMS, PLAIN, all_pages
 
+
+def outcomes(calls: dict[str, Callable[[], object]]) -> dict[str, str]:
+    """What each call did: "allowed", or the name of the exception it raised."""
+    done = {}
+    for name, call in calls.items():
+        try:
+            call()
+            done[name] = "allowed"
+        except Exception as exc:
+            done[name] = type(exc).__name__
+    return done
+
+
 # ----------------------------------------------------------------------- access denied
 
 
@@ -46,14 +59,7 @@ def test_a_denied_identity_gets_configuration_errors_and_writes_nothing(rig: Rig
         "queue.send": lambda: reader.queue.send("from the reader"),
         "queue.receive": lambda: reader.queue.receive(1, lease_seconds=30),
     }
-    outcomes = {}
-    for name, call in refused.items():
-        try:
-            call()
-            outcomes[name] = "allowed"
-        except Exception as exc:
-            outcomes[name] = type(exc).__name__
-    assert outcomes == dict.fromkeys(refused, ConfigurationError.__name__)
+    assert outcomes(refused) == dict.fromkeys(refused, ConfigurationError.__name__)
     with pytest.raises(ConfigurationError, match=r"permission|denied|not authorized"):
         reader.blobs.put("new/blob", b"x")
 
@@ -83,14 +89,7 @@ def test_a_bucket_that_does_not_exist_is_a_configuration_error(rig: Rig) -> None
         "list": lambda: blobs.list("k"),
         "delete": lambda: blobs.delete("k"),
     }
-    outcomes = {}
-    for name, call in calls.items():
-        try:
-            call()
-            outcomes[name] = "allowed"
-        except Exception as exc:
-            outcomes[name] = type(exc).__name__
-    assert outcomes == dict.fromkeys(calls, ConfigurationError.__name__)
+    assert outcomes(calls) == dict.fromkeys(calls, ConfigurationError.__name__)
     with pytest.raises(ConfigurationError, match=r"does the resource named by the MLPOC_"):
         blobs.get("k")
 
