@@ -64,11 +64,26 @@ def translate(exc: BaseException, action: str) -> Exception:
 
 
 @contextmanager
-def translated(action: str) -> Iterator[None]:
-    """Run a block of SDK calls; re-raise Google/transport errors as adapter errors."""
+def translated(action: str, *, only_the_resource_can_be_missing: bool = False) -> Iterator[None]:
+    """Run a block of SDK calls; re-raise Google/transport errors as adapter errors.
+
+    With `only_the_resource_can_be_missing`, a 404 can only mean that the bucket, topic or
+    subscription the settings name does not exist (a write, a listing, any Pub/Sub call):
+    a `ConfigurationError`, as on AWS, not a missing key."""
     try:
         yield
+    except NotFound as exc:
+        if only_the_resource_can_be_missing:
+            raise missing_resource(exc) from exc
+        raise
     except AdapterError:
         raise
     except (gexc.GoogleAPIError, auth_exc.GoogleAuthError, *_TRANSPORT) as exc:
-        raise translate(exc, action) from exc
+        error = translate(exc, action)
+        if only_the_resource_can_be_missing and isinstance(error, NotFound):
+            raise missing_resource(error) from exc
+        raise error from exc
+
+
+def missing_resource(exc: NotFound) -> ConfigurationError:
+    return ConfigurationError(f"{exc} (does the resource named by the MLPOC_* settings exist?)")

@@ -24,9 +24,9 @@ from typing import IO, TYPE_CHECKING, Any
 
 from google.api_core import exceptions as gexc
 
-from adapters.errors import ConfigurationError, NotFound
+from adapters.errors import NotFound
 from adapters.gcp.clients import CALL_TIMEOUT_SECONDS
-from adapters.gcp.errors import translated
+from adapters.gcp.errors import missing_resource, translated
 from adapters.ports import BlobInfo, BlobStore, Page
 
 if TYPE_CHECKING:
@@ -125,18 +125,20 @@ class GcsBlobStore(BlobStore):
     def _in_bucket(self, action: str, *, key_may_be_missing: bool = True) -> Iterator[None]:
         """`translated(action)`, with a 404 that means the bucket is missing raised as a
         `ConfigurationError` (see the module's docstring)."""
+        if not key_may_be_missing:
+            with translated(action, only_the_resource_can_be_missing=True):
+                yield
+            return
         try:
             with translated(action):
                 yield
         except NotFound as exc:
-            if key_may_be_missing:
-                with translated(f"checking gs://{self.bucket.name}"):
-                    bucket_exists = self.bucket.exists(**self._call)
-                if bucket_exists:
-                    raise
-            raise ConfigurationError(
-                f"{action}: bucket {self.bucket.name!r} does not exist "
-                "(does the resource named by the MLPOC_* settings exist?)"
+            with translated(f"checking gs://{self.bucket.name}"):
+                bucket_exists = self.bucket.exists(**self._call)
+            if bucket_exists:
+                raise
+            raise missing_resource(
+                NotFound(f"{action}: bucket {self.bucket.name!r} does not exist")
             ) from exc
 
 

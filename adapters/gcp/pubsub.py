@@ -13,6 +13,8 @@
   never forwards messages itself; doing so would double-forward on real Pub/Sub. Like SQS's
   redrive, the move happens lazily, when the exhausted message next comes due on a pull.
 - A dead letter is a new Pub/Sub message: its id differs from the original's.
+- Every 404 means the topic or subscription the settings name does not exist (a lapsed
+  ack id is not one): a `ConfigurationError`, as SQS's missing queue.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ class PubSubJobQueue(JobQueue):
         )
 
     def _send(self, body: str, attributes: dict[str, str]) -> str:
-        with translated(f"publishing to {self._topic}"):
+        with translated(f"publishing to {self._topic}", only_the_resource_can_be_missing=True):
             response = self._publisher.publish(
                 request={
                     "topic": self._topic,
@@ -103,7 +105,9 @@ class PubSubJobQueue(JobQueue):
         subscription = self._jobs
         # PermissionDenied: reached, though this identity may not read the settings.
         with (
-            translated(f"reading subscription {subscription.path}"),
+            translated(
+                f"reading subscription {subscription.path}", only_the_resource_can_be_missing=True
+            ),
             contextlib.suppress(gexc.PermissionDenied),
         ):
             subscription._subscriber.get_subscription(
@@ -150,7 +154,9 @@ class _Subscription:
     def config(self) -> pubsub_v1.Subscription | None:
         """The subscription's settings, read once; None if we may not read them."""
         if not self._config_read:
-            with translated(f"reading subscription {self.path}"):
+            with translated(
+                f"reading subscription {self.path}", only_the_resource_can_be_missing=True
+            ):
                 try:
                     self._config = self._subscriber.get_subscription(
                         request={"subscription": self.path},
@@ -165,7 +171,7 @@ class _Subscription:
     def pull(self, max_messages: int, lease_seconds: float, wait_seconds: float) -> list[Message]:
         deadline = time.monotonic() + wait_seconds
         received: Sequence[pubsub_v1.ReceivedMessage] = ()
-        with translated(f"pulling from {self.path}"):
+        with translated(f"pulling from {self.path}", only_the_resource_can_be_missing=True):
             while not received:
                 remaining = deadline - time.monotonic()
                 try:
@@ -206,7 +212,9 @@ class _Subscription:
         )
 
     def modify(self, ack_ids: list[str], deadline_seconds: int) -> None:
-        with translated(f"setting the ack deadline on {self.path}"):
+        with translated(
+            f"setting the ack deadline on {self.path}", only_the_resource_can_be_missing=True
+        ):
             self._subscriber.modify_ack_deadline(
                 request={
                     "subscription": self.path,
@@ -218,7 +226,7 @@ class _Subscription:
             )
 
     def ack(self, ack_ids: list[str]) -> None:
-        with translated(f"acknowledging on {self.path}"):
+        with translated(f"acknowledging on {self.path}", only_the_resource_can_be_missing=True):
             self._subscriber.acknowledge(
                 request={"subscription": self.path, "ack_ids": ack_ids},
                 retry=GRPC_RETRY,
@@ -226,7 +234,7 @@ class _Subscription:
             )
 
     def seek(self, to: datetime) -> None:
-        with translated(f"purging {self.path}"):
+        with translated(f"purging {self.path}", only_the_resource_can_be_missing=True):
             self._subscriber.seek(
                 request={"subscription": self.path, "time": to},
                 retry=GRPC_RETRY,

@@ -24,15 +24,16 @@ NO_GCP_EMULATOR_IAM = (
     "tests/adapters/test_gcp_errors.py"
 )
 
-NO_LOCAL_BUCKET = (
-    "the embedded backend keeps blobs in its data directory, which it makes on first use: "
-    "there is no bucket to be missing"
+NO_LOCAL_RESOURCES = (
+    "the embedded backend keeps blobs and messages in its data directory, which it makes on "
+    "first use: there is no bucket or queue to be missing"
 )
 
 KNOWN_GAPS: dict[str, dict[str, str]] = {
     "local": {
         **dict.fromkeys(DENIED_IDENTITY_TESTS, NO_LOCAL_ACCESS_CONTROL),
-        "test_a_bucket_that_does_not_exist_is_a_configuration_error": NO_LOCAL_BUCKET,
+        "test_a_bucket_that_does_not_exist_is_a_configuration_error": NO_LOCAL_RESOURCES,
+        "test_a_queue_that_does_not_exist_is_a_configuration_error": NO_LOCAL_RESOURCES,
     },
     "aws": {},
     "gcp": dict.fromkeys(DENIED_IDENTITY_TESTS, NO_GCP_EMULATOR_IAM),

@@ -1,6 +1,6 @@
-"""One answer per fault on every backend: access denied, a bucket the settings name that does
-not exist, a page size past the ceiling, an order field that is missing or null (the table
-in adapters/errors.py)."""
+"""One answer per fault on every backend: access denied, a bucket or queue the settings name
+that does not exist, a page size past the ceiling, an order field that is missing or null
+(the table in adapters/errors.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from adapters import ConfigurationError, DocumentStore, build_adapters
+from adapters import ConfigurationError, DocumentStore, JobQueue, build_adapters
 from adapters.pagination import MAX_PAGE_LIMIT
 from tests.contract.test_queue import receive_one
 from tests.rigs.base import Rig, build_as
@@ -92,6 +92,26 @@ def test_a_bucket_that_does_not_exist_is_a_configuration_error(rig: Rig) -> None
     assert outcomes(calls) == dict.fromkeys(calls, ConfigurationError.__name__)
     with pytest.raises(ConfigurationError, match=r"does the resource named by the MLPOC_"):
         blobs.get("k")
+
+
+def test_a_queue_that_does_not_exist_is_a_configuration_error(rig: Rig) -> None:
+    """Settings that name a queue (SQS queue; Pub/Sub topic and subscription) nobody created:
+    sending and receiving say so as a ConfigurationError."""
+    settings = rig.settings(CONTRACT_COLLECTIONS)
+    missing = settings.model_copy(
+        update={"queue": Rig.unique("missing-"), "subscription": Rig.unique("missing-")}
+    )
+
+    def queue() -> JobQueue:
+        return build_adapters(CONTRACT_COLLECTIONS, missing).queue
+
+    calls: dict[str, Callable[[], object]] = {
+        "send": lambda: queue().send("x"),
+        "receive": lambda: queue().receive(1, lease_seconds=30, wait_seconds=0),
+    }
+    assert outcomes(calls) == dict.fromkeys(calls, ConfigurationError.__name__)
+    with pytest.raises(ConfigurationError, match=r"does the resource named by the MLPOC_"):
+        queue().send("x")
 
 
 # ----------------------------------------------------------------------- page sizes
