@@ -17,7 +17,13 @@ import httpx
 import pytest
 
 from tests.servers.process import free_port
-from tests.support.cli import clean_env, mlpoc_argv, processes_with_env, run_cli
+from tests.support.cli import (
+    clean_env,
+    ctrl_c_reaches_it,
+    mlpoc_argv,
+    processes_with_env,
+    run_cli,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -63,6 +69,7 @@ def running(tmp_path: Path) -> Iterator[tuple[Cli, dict[str, str]]]:
     workers = subprocess.Popen(
         [*mlpoc_argv(), "worker", "-n", "2", "--log-dir", str(tmp_path / "logs")],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        preexec_fn=ctrl_c_reaches_it,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:

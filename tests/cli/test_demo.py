@@ -21,7 +21,14 @@ from runtime import api_keys
 from runtime.registry import Registry
 from runtime.schema import COLLECTIONS, PREDICTIONS
 from tests.servers.process import free_port
-from tests.support.cli import clean_env, mlpoc_argv, pid_alive, processes_with_env, run_cli
+from tests.support.cli import (
+    clean_env,
+    ctrl_c_reaches_it,
+    mlpoc_argv,
+    pid_alive,
+    processes_with_env,
+    run_cli,
+)
 
 # The command `make demo` runs (the Makefile's demo recipe is `$(BIN)/mlpoc` + these);
 # tests/test_readme.py checks that the three agree.
@@ -116,6 +123,7 @@ def test_keep_running_serves_until_ctrl_c_then_stops_everything(tmp_path: Path) 
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=ctrl_c_reaches_it,
     )  # fmt: skip
     try:
         result = json.loads(_first_line(process, timeout=240))

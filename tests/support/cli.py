@@ -5,6 +5,7 @@ environment (no MLPOC_* of the caller's) unless a test sets some."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,17 @@ SCRIPT = Path(sys.executable).with_name("mlpoc")
 
 def mlpoc_argv() -> list[str]:
     return [str(SCRIPT)] if SCRIPT.is_file() else [sys.executable, "-m", "runtime.cli"]
+
+
+def ctrl_c_reaches_it() -> None:
+    """`preexec_fn` for a CLI process a test stops with SIGINT, as Ctrl-C does in a terminal.
+
+    A shell that runs the suite in the background (`make test &`, nohup, a CI runner's
+    script) starts it with SIGINT ignored, and every child inherits that; Python then
+    installs no KeyboardInterrupt handler, so the test's SIGINT would do nothing and the
+    process would run on until the test's deadline. Reset it to the default in the child
+    before exec, so the CLI starts as from a terminal's foreground."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def clean_env(**extra: str) -> dict[str, str]:
