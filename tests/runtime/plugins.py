@@ -46,7 +46,8 @@ class SlowTrainer(TabularTrainer):
         return super().fit(frame, target, params)
 
 
-def _claim(path: Path) -> bool:
+def _claim(path: str | Path) -> bool:
+    """True for the one caller (of any process) that creates the file `path`."""
     try:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
     except FileExistsError:
@@ -104,14 +105,6 @@ class DeniedOnceTrainer(FlakyTrainer):
 
     def first_failure(self) -> Exception:
         return ConfigurationError("boom: access denied to this trainer's data")
-
-
-def _claim(path: str) -> bool:
-    try:
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-    except FileExistsError:
-        return False
-    return True
 
 
 class NaiveBayesTrainer(TabularTrainer):
